@@ -34,6 +34,9 @@ PROVIDER_KEY_ARGS: dict[str, str] = {
 }
 
 
+QueryParams = list[tuple[str, str]]  # ordered: the SDK sends project_id, page, size
+
+
 @dataclass(frozen=True)
 class ApiResponse:
     """One successful call: the parsed body and what came with it."""
@@ -101,7 +104,7 @@ class SessionsClient:
         """`POST /sessions` with no body; 201 gives `{"id": "sesh_..."}`."""
         return self._call("POST", "/sessions")
 
-    def get(self, id: str) -> ApiResponse:  # noqa: A002 - the SDK's argument name
+    def get(self, id: str) -> ApiResponse:  # `id`, as the SDK names it
         """`GET /sessions/{id}`."""
         return self._call("GET", "/sessions/" + _path_segment(id, "id"))
 
@@ -110,7 +113,7 @@ class SessionsClient:
     ) -> ApiResponse:
         """`GET /sessions?project_id=...&page=...&size=...` (unset ones omitted)."""
         _require_text(project_id, "project_id")
-        params: list[tuple[str, str]] = [("project_id", project_id)]
+        params: QueryParams = [("project_id", project_id)]
         for name, value in (("page", page), ("size", size)):
             if value is not None:
                 _require_int(value, name)
@@ -130,9 +133,7 @@ class SessionsClient:
             headers["X-API-KEY"] = self.api_key
         return headers
 
-    def _call(
-        self, method: str, path: str, params: list[tuple[str, str]] | None = None
-    ) -> ApiResponse:
+    def _call(self, method: str, path: str, params: QueryParams | None = None) -> ApiResponse:
         started = time.perf_counter()
         response = self.http.request(
             method,
@@ -174,7 +175,11 @@ def _to_result(response: requests.Response, elapsed: float) -> ApiResponse:
         ) from None
     if not 200 <= response.status_code < 300:
         raise ApiException(
-            response.status_code, response.reason or "", body, response.headers, elapsed,
+            response.status_code,
+            response.reason or "",
+            body,
+            response.headers,
+            elapsed,
             text=response.text,
         )
     return ApiResponse(body, response.headers, response.status_code, elapsed)

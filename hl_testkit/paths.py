@@ -1,0 +1,57 @@
+"""Where a test's cassette lives: `<cassette dir>/<module path>/<test name>.yaml`.
+
+Names are made safe for every file system; a name that had to be changed, or
+is too long, gets a short hash of the original so two tests never share a file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path, PurePosixPath
+
+from hl_testkit.errors import HlTestkitError
+
+MAX_NAME = 100  # bytes; well under every file system's 255
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
+# Windows refuses these as file names, whatever the extension.
+_RESERVED = {"con", "prn", "aux", "nul"} | {f"{p}{n}" for p in ("com", "lpt") for n in range(10)}
+
+
+def safe_name(name: str) -> str:
+    safe = _UNSAFE.sub("_", name).strip(" .") or "_"
+    too_long = len(safe.encode("utf-8")) > MAX_NAME
+    if safe == name and not too_long and safe.split(".")[0].lower() not in _RESERVED:
+        return safe
+    digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:10]
+    head = safe.encode("utf-8")[: MAX_NAME - 11].decode("utf-8", "ignore").rstrip(" .")
+    return f"{head}-{digest}"
+
+
+def module_dir(cassette_dir: Path, nodeid: str) -> Path:
+    """`tests/test_x.py::...` → `<cassette dir>/tests/test_x`."""
+    file_part = PurePosixPath(nodeid.split("::", 1)[0])
+    parts = [safe_name(p) for p in file_part.with_suffix("").parts if p not in ("..", ".")]
+    return cassette_dir.joinpath(*parts)
+
+
+def cassette_path_for(cassette_dir: Path, nodeid: str, name: str | None = None) -> Path:
+    """The cassette of the test `nodeid`, or the one the marker names."""
+    base = module_dir(cassette_dir, nodeid)
+    if name is None:
+        test_part = ".".join(nodeid.split("::")[1:]) or "test"
+        return base / f"{safe_name(test_part)}.yaml"
+    path = (base / name).with_suffix(".yaml") if not name.endswith(".yaml") else base / name
+    if not path.resolve().is_relative_to(cassette_dir.resolve()):
+        raise HlTestkitError(
+            f"@pytest.mark.hl_cassette(name={name!r}) points outside the cassette directory "
+            f"{cassette_dir}; use a name relative to {base}"
+        )
+    return path
+
+
+def rerecord_command(nodeid: str, mode: str) -> str:
+    """The command that runs this one test in `mode`."""
+    # Always quoted: parametrize ids hold brackets, which zsh would glob.
+    quoted = "'" + nodeid.replace("'", "'\"'\"'") + "'"
+    return f"pytest --hl-record-mode={mode} {quoted}"

@@ -1,0 +1,102 @@
+"""The pytest plugin: hooks and fixtures only. The thinking lives in `run`,
+`recorder`, `settings` and friends; this module wires them to pytest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from hl_testkit.client import SessionsClient
+from hl_testkit.errors import HlTestkitError
+from hl_testkit.recorder import Recording
+from hl_testkit.run import HlRun, short_failure, use_cassette
+from hl_testkit.settings import Settings, add_options
+
+_RUN = pytest.StashKey[HlRun]()
+_FAILED = pytest.StashKey[bool]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    add_options(parser)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "hl_cassette(name=None, record_mode=None, **vcr_config): per-test cassette options "
+        "for hl-testkit (name is relative to the test module's cassette directory).",
+    )
+    try:
+        settings = Settings.from_config(config)
+    except HlTestkitError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    config.stash[_RUN] = HlRun.start(settings)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    run = config.stash.get(_RUN, None)
+    if run is not None:
+        run.stop()
+        del config.stash[_RUN]
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return config.stash[_RUN].settings.header()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if report.failed and report.when in ("setup", "call"):
+        item.stash[_FAILED] = True  # a failed test's recording is not saved
+    if report.failed and call.excinfo is not None and call.excinfo.errisinstance(HlTestkitError):
+        report.longrepr = short_failure(item, call.excinfo)
+    return report
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: hand the stats to the controller
+        workeroutput["hl_testkit"] = session.config.stash[_RUN].stats.as_data()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    output = getattr(node, "workeroutput", {}).get("hl_testkit")
+    if output:
+        node.config.stash[_RUN].stats.merge(output)
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    lines = config.stash[_RUN].stats.lines()
+    if lines:
+        terminalreporter.write_sep("-", "hl-testkit")
+        for line in lines:
+            terminalreporter.write_line(line)
+
+
+@pytest.fixture(scope="module")
+def hl_vcr_config() -> dict[str, Any]:
+    """Override to pass vcrpy settings (e.g. `ignore_hosts`) or a `record_mode`."""
+    return {}
+
+
+@pytest.fixture
+def hl_cassette(
+    request: pytest.FixtureRequest, hl_vcr_config: dict[str, Any]
+) -> Iterator[Recording]:
+    """The test's cassette, active for all HTTP the test makes."""
+    item = request.node
+    yield from use_cassette(
+        request.config.stash[_RUN], item, hl_vcr_config, lambda: item.stash.get(_FAILED, False)
+    )
+
+
+@pytest.fixture
+def sessions(hl_cassette: Recording) -> Iterator[SessionsClient]:
+    """A `SessionsClient` whose traffic goes through the test's cassette."""
+    with SessionsClient(hl_cassette.api_key, base_url=hl_cassette.base_url) as client:
+        yield client

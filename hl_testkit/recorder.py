@@ -1,0 +1,267 @@
+"""The vcrpy glue: the only module that imports `vcr`.
+
+vcrpy patches the HTTP clients (requests, urllib3 and so the official SDK,
+httpx, aiohttp, ...) and asks a `Cassette` whether it can answer each request.
+`_HlCassette` answers from our own file format and our own matching
+(`hl_testkit.matching`), and never saves by itself: `Recording.finish`
+decides what is written, once the test's outcome is known.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import vcr
+from vcr.cassette import Cassette
+from vcr.patch import CassettePatcherBuilder
+from vcr.record_mode import RecordMode
+
+from hl_testkit import canonical, cassette_file, matching
+from hl_testkit.cassette_file import CassetteData, Interaction, RecordedRequest, RecordedResponse
+from hl_testkit.errors import HlTestkitError
+from hl_testkit.misses import MissReport
+
+RECORD_MODES = ("none", "once", "new_episodes", "all", "rewrite")
+
+#: `hl_vcr_config` keys we pass on to vcrpy. The rest (serializer, match_on,
+#: persister, ...) would fight hl-testkit's own format and matching.
+VCR_CONFIG_KEYS = frozenset(
+    {
+        "before_record_request",
+        "before_record_response",
+        "custom_patches",
+        "decode_compressed_response",
+        "filter_headers",
+        "filter_post_data_parameters",
+        "filter_query_parameters",
+        "ignore_hosts",
+        "ignore_localhost",
+    }
+)
+
+
+class CassetteMissError(HlTestkitError):
+    """A request the cassette cannot answer, in a mode that may not record it."""
+
+
+@dataclass
+class SaveResult:
+    action: str  # "written", "unchanged", "removed", "discarded", "read-only", "none"
+    interactions: int = 0
+
+
+@dataclass
+class Recording:
+    """One test's cassette: what it held, what was played and recorded."""
+
+    path: Path
+    record_mode: str
+    base_url: str
+    nodeid: str
+    api_key: str = ""
+    recorded_against: str | None = None
+    existed: bool = False
+    loaded: list[Interaction] = field(default_factory=list)
+    recorded: list[Interaction] = field(default_factory=list)
+    played: list[Interaction] = field(default_factory=list)
+    misses: list[str] = field(default_factory=list)
+    _index: matching.CassetteIndex = field(default_factory=matching.CassetteIndex)
+    _next: dict[matching.RequestKey, int] = field(default_factory=dict)
+
+    def load(self) -> None:
+        """Read the cassette (not in rewrite mode, which starts afresh)."""
+        data = None if self.record_mode == "rewrite" else cassette_file.read(self.path)
+        self.existed = data is not None
+        if data is not None:
+            self.loaded = data.interactions
+            self._index = matching.CassetteIndex.of(map(self._stored_key, self.loaded))
+
+    # -- lookups ------------------------------------------------------------------
+
+    def key_of(self, method: str, uri: str, body: bytes | str | None) -> matching.RequestKey:
+        stored_uri = canonical.canonical_uri(uri, self.base_url)
+        return matching.request_key(method, stored_uri, body, canonical.api_prefix(stored_uri))
+
+    def _stored_key(self, interaction: Interaction) -> matching.RequestKey:
+        r = interaction.request
+        return matching.request_key(r.method, r.uri, r.body, canonical.api_prefix(r.uri))
+
+    def take(self, key: matching.RequestKey) -> Interaction | None:
+        """The next unplayed recorded answer to `key`, in recorded order."""
+        positions = self._index.positions(key)
+        turn = self._next.get(key, 0)
+        if turn >= len(positions):
+            return None
+        self._next[key] = turn + 1
+        interaction = self.loaded[positions[turn]]
+        self.played.append(interaction)
+        return interaction
+
+    def miss(self, key: matching.RequestKey) -> CassetteMissError:
+        report = MissReport(
+            key=key,
+            path=self.path,
+            existed=self.existed,
+            record_mode=self.record_mode,
+            recorded=self._index.keys,
+            already_played=len(self._index.positions(key)),
+            nodeid=self.nodeid,
+        )
+        message = report.format()
+        self.misses.append(message)
+        return CassetteMissError(message)
+
+    # -- saving -------------------------------------------------------------------
+
+    @property
+    def unplayed(self) -> list[Interaction]:
+        played = {id(i) for i in self.played}
+        return [i for i in self.loaded if id(i) not in played]
+
+    def final_interactions(self) -> list[Interaction]:
+        if self.record_mode == "rewrite":
+            return list(self.recorded)
+        if self.record_mode == "all":
+            replaced = {self._stored_key(i) for i in self.recorded}
+            kept = [i for i in self.loaded if self._stored_key(i) not in replaced]
+            return kept + self.recorded
+        return self.loaded + self.recorded
+
+    def finish(self, test_failed: bool) -> SaveResult:
+        """Write what was recorded, unless the test failed or nothing changed."""
+        if self.record_mode == "none" or (self.record_mode == "once" and self.existed):
+            return SaveResult("read-only", len(self.loaded))
+        if test_failed:
+            return SaveResult("discarded" if self.recorded else "none")
+        interactions = self.final_interactions()
+        if not self.recorded and self.record_mode != "rewrite":
+            return SaveResult("none", len(interactions))
+        if not interactions:
+            if self.path.exists():
+                self.path.unlink()
+                return SaveResult("removed")
+            return SaveResult("none")
+        text = cassette_file.dumps(CassetteData(interactions, self.recorded_against))
+        with contextlib.suppress(OSError):
+            if self.path.read_text(encoding="utf-8") == text:
+                return SaveResult("unchanged", len(interactions))
+        cassette_file.write_atomic(self.path, text)
+        return SaveResult("written", len(interactions))
+
+
+class _HlCassette(Cassette):  # type: ignore[misc]
+    """A vcrpy cassette that answers from a `Recording`."""
+
+    def __init__(self, recording: Recording, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.recording = recording
+        # vcrpy's write protection: "once" replays only once a file exists.
+        self.rewound = recording.existed
+
+    def _load(self) -> None:  # the Recording has loaded the file already
+        pass
+
+    def _save(self, force: bool = False) -> None:  # Recording.finish saves
+        pass
+
+    def _key(self, request: Any) -> matching.RequestKey:
+        body = getattr(request, "body_bytes", request.body)
+        return self.recording.key_of(request.method, request.uri, body)
+
+    def can_play_response_for(self, request: Any) -> bool:
+        filtered = self._before_record_request(request)
+        if not filtered:
+            return False  # an ignored host: goes to the network, unrecorded
+        if self.record_mode == RecordMode.ALL:
+            return False
+        key = self._key(filtered)
+        if self.recording._next.get(key, 0) < len(self.recording._index.positions(key)):
+            return True
+        if self.write_protected:
+            raise self.recording.miss(key)
+        return False
+
+    def play_response(self, request: Any) -> dict[str, Any]:
+        key = self._key(self._before_record_request(request))
+        interaction = self.recording.take(key)
+        if interaction is None:
+            raise self.recording.miss(key)
+        response = interaction.response
+        return {
+            "status": {"code": response.status, "message": response.reason},
+            "headers": canonical.replay_headers(response.headers, response.body),
+            "body": {"string": response.body},
+        }
+
+    def append(self, request: Any, response: dict[str, Any]) -> None:
+        request = self._before_record_request(request)
+        if not request:
+            return
+        response = self._before_record_response(copy.deepcopy(response))
+        if response is None:
+            return
+        body = response["body"]["string"]
+        raw_body = getattr(request, "body_bytes", request.body)
+        self.recording.recorded.append(
+            Interaction(
+                RecordedRequest(
+                    method=request.method.upper(),
+                    uri=canonical.canonical_uri(request.uri, self.recording.base_url),
+                    headers=canonical.request_headers(request.headers),
+                    body=raw_body.encode("utf-8") if isinstance(raw_body, str) else raw_body,
+                ),
+                RecordedResponse(
+                    status=int(response["status"]["code"]),
+                    reason=str(response["status"]["message"] or ""),
+                    headers=canonical.response_headers(response["headers"]),
+                    body=body.encode("utf-8") if isinstance(body, str) else bytes(body or b""),
+                ),
+            )
+        )
+        self.dirty = True
+
+    def __contains__(self, request: Any) -> bool:
+        return bool(self.can_play_response_for(request))
+
+
+@contextlib.contextmanager
+def activated(recording: Recording, vcr_config: dict[str, Any]) -> Iterator[Recording]:
+    """Patch the HTTP clients so that every request goes through `recording`."""
+    unknown = set(vcr_config) - VCR_CONFIG_KEYS
+    if unknown:
+        raise HlTestkitError(
+            f"hl_vcr_config: unsupported key(s) {sorted(unknown)}; "
+            f"hl-testkit passes on only {sorted(VCR_CONFIG_KEYS)} "
+            "(cassette format, matching and record mode are its own)."
+        )
+    mode = "all" if recording.record_mode == "rewrite" else recording.record_mode
+    merged = vcr.VCR(**vcr_config).get_merged_config(path=str(recording.path), record_mode=mode)
+    cassette = _HlCassette(
+        recording,
+        path=str(recording.path),
+        record_mode=merged["record_mode"],
+        match_on=(),
+        before_record_request=merged["before_record_request"],
+        before_record_response=merged["before_record_response"],
+        custom_patches=merged["custom_patches"],
+    )
+    with contextlib.ExitStack() as stack:
+        for patcher in CassettePatcherBuilder(cassette).build():
+            stack.enter_context(patcher)
+        yield recording
+
+
+def validate_record_mode(value: str, source: str) -> str:
+    if value not in RECORD_MODES:
+        raise HlTestkitError(
+            f"{source}: record mode {value!r} is not one of {', '.join(RECORD_MODES)}"
+        )
+    return value
+
+
+RequestHook = Callable[[Any], Any]

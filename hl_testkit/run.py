@@ -1,0 +1,102 @@
+"""One pytest run's hl-testkit state, and what happens around each cassette test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from hl_testkit import paths
+from hl_testkit.network import NetworkGuard
+from hl_testkit.recorder import Recording, activated
+from hl_testkit.settings import Settings, record_mode_for_test
+from hl_testkit.summary import RunStats
+from hl_testkit.target import Target
+
+
+@dataclass
+class HlRun:
+    settings: Settings
+    target: Target
+    guard: NetworkGuard
+    stats: RunStats = field(default_factory=RunStats)
+
+    @classmethod
+    def start(cls, settings: Settings) -> HlRun:
+        guard = NetworkGuard(settings.allow_hosts)
+        guard.policy = "loopback" if settings.record_mode == "none" else "open"
+        guard.install()
+        return cls(settings, Target(settings), guard)
+
+    def stop(self) -> None:
+        self.guard.uninstall()
+        self.target.close()
+
+
+def marker_options(item: pytest.Item) -> tuple[str | None, str | None, dict[str, Any]]:
+    """`@pytest.mark.hl_cassette(name, record_mode=..., **vcr_config)` → its parts."""
+    marker = item.get_closest_marker("hl_cassette")
+    if marker is None:
+        return None, None, {}
+    kwargs = dict(marker.kwargs)
+    name = kwargs.pop("name", marker.args[0] if marker.args else None)
+    return name, kwargs.pop("record_mode", None), kwargs
+
+
+def use_cassette(
+    run: HlRun, item: pytest.Item, vcr_config: dict[str, Any], test_failed: Any
+) -> Iterator[Recording]:
+    """Load, activate, and at the end save (or not) the cassette of `item`."""
+    name, marker_mode, marker_vcr = marker_options(item)
+    config = dict(vcr_config)
+    fixture_mode = config.pop("record_mode", None)
+    config.update(marker_vcr)  # the marker is more specific than the fixture
+    mode = record_mode_for_test(run.settings, marker_mode, fixture_mode)
+    endpoint = run.target.endpoint(mode)
+    recording = Recording(
+        path=paths.cassette_path_for(run.settings.cassette_dir, item.nodeid, name),
+        record_mode=mode,
+        base_url=endpoint.base_url,
+        api_key=endpoint.api_key,
+        nodeid=item.nodeid,
+        recorded_against=endpoint.recorded_against,
+    )
+    recording.load()
+    if endpoint.kind == "standin":
+        run.target.reset()
+
+    guard = run.guard
+    with (
+        guard.scoped(
+            "closed" if mode == "none" else "open",
+            context=f" while {item.nodeid} replays {recording.path}",
+            hint="A replayed test answers from its cassette only; to record, run "
+            f"{paths.rerecord_command(item.nodeid, 'new_episodes')}. ",
+        ),
+        activated(recording, config),
+    ):
+        yield recording
+
+    result = recording.finish(bool(test_failed()))
+    run.stats.record(recording, result)
+    problems = recording.misses + guard.blocked
+    if problems and not test_failed():
+        # The test caught our error and passed anyway: it still must not go green.
+        pytest.fail("\n\n".join(problems), pytrace=False)
+
+
+def short_failure(item: pytest.Item, excinfo: pytest.ExceptionInfo[BaseException]) -> str:
+    """hl-testkit's own errors, shown as the test's line plus our message.
+
+    The frames between the test and us (requests, urllib3, vcrpy) only hide
+    the message; the message already says what to do.
+    """
+    where = ""
+    for entry in reversed(excinfo.traceback):
+        if entry.path == item.path:
+            line = str(entry.statement).strip()
+            where = f"\n\n  at {entry.path}:{entry.lineno + 1}: {line}"
+            break
+    return str(excinfo.value) + where

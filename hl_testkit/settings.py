@@ -1,0 +1,131 @@
+"""Run-wide settings, resolved once per run from the command line, environment and ini.
+
+The one precedence rule, for every setting: what is typed for this run beats
+what is written in files. In order: command line, environment variable,
+`@pytest.mark.hl_cassette(...)`, the `hl_vcr_config` fixture, ini file, default.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import pytest
+
+from hl_testkit.recorder import RECORD_MODES, validate_record_mode
+
+TargetKind = Literal["replay", "live", "standin"]
+
+
+def add_options(parser: pytest.Parser) -> None:
+    group = parser.getgroup(
+        "hl-testkit", "hl-testkit: record and replay the Humanloop sessions API"
+    )
+    group.addoption(
+        "--hl-record-mode",
+        choices=RECORD_MODES,
+        default=None,
+        help="none (default: replay only, network blocked), once, new_episodes, all, "
+        "rewrite. Also HL_RECORD_MODE or ini hl_record_mode.",
+    )
+    group.addoption(
+        "--hl-cassette-dir",
+        default=None,
+        help="where cassettes live (default: <rootdir>/cassettes; ini hl_cassette_dir).",
+    )
+    group.addoption(
+        "--hl-base-url",
+        default=None,
+        help="record against this API base URL (or HUMANLOOP_BASE_URL). With neither it nor "
+        "HUMANLOOP_API_KEY set, recording uses the embedded stand-in server.",
+    )
+    group.addoption(
+        "--hl-allow-host",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="a host that tests may reach in replay (repeatable; '*' allows all). "
+        "Also ini hl_allow_hosts.",
+    )
+    parser.addini("hl_record_mode", "default record mode (none)", default="")
+    parser.addini("hl_cassette_dir", "cassette directory, relative to rootdir", default="")
+    parser.addini("hl_allow_hosts", "hosts tests may reach in replay", type="linelist", default=[])
+
+
+@dataclass(frozen=True)
+class Settings:
+    record_mode: str
+    record_mode_from: str  # where the mode came from, for the report header
+    record_mode_forced: bool  # set on the command line or in the environment
+    cassette_dir: Path
+    base_url: str | None  # as configured; None means "not configured"
+    api_key: str | None
+    allow_hosts: tuple[str, ...]
+
+    @property
+    def target(self) -> TargetKind:
+        return self.target_for(self.record_mode)
+
+    def target_for(self, record_mode: str) -> TargetKind:
+        """Replay needs no server; recording goes live when anything live is configured."""
+        if record_mode == "none":
+            return "replay"
+        return "live" if (self.base_url or self.api_key) else "standin"
+
+    @classmethod
+    def from_config(cls, config: pytest.Config) -> Settings:
+        mode, source = _record_mode(config)
+        raw_dir = config.getoption("hl_cassette_dir") or config.getini("hl_cassette_dir")
+        cassette_dir = config.rootpath / (raw_dir or "cassettes")
+        allow = [*config.getoption("hl_allow_host"), *config.getini("hl_allow_hosts")]
+        return cls(
+            record_mode=mode,
+            record_mode_from=source,
+            record_mode_forced=source in ("--hl-record-mode", "HL_RECORD_MODE"),
+            cassette_dir=cassette_dir,
+            base_url=config.getoption("hl_base_url")
+            or os.environ.get("HUMANLOOP_BASE_URL")
+            or None,
+            api_key=os.environ.get("HUMANLOOP_API_KEY") or None,
+            allow_hosts=tuple(allow),
+        )
+
+    def header(self) -> str:
+        where = {
+            "replay": "replay only, network blocked beyond loopback",
+            "live": f"recording against the live API at {self.base_url or 'the default base URL'}",
+            "standin": "recording against the embedded stand-in server "
+            "(no HUMANLOOP_API_KEY, HUMANLOOP_BASE_URL or --hl-base-url)",
+        }[self.target]
+        return (
+            f"hl-testkit: record mode {self.record_mode} (from {self.record_mode_from}); "
+            f"{where}; cassettes in {self.cassette_dir}"
+        )
+
+
+def _record_mode(config: pytest.Config) -> tuple[str, str]:
+    for value, source in (
+        (config.getoption("hl_record_mode"), "--hl-record-mode"),
+        (os.environ.get("HL_RECORD_MODE"), "HL_RECORD_MODE"),
+        (config.getini("hl_record_mode"), "ini hl_record_mode"),
+    ):
+        if value:
+            return validate_record_mode(str(value), source), source
+    return "none", "default"
+
+
+def record_mode_for_test(
+    settings: Settings, marker_mode: str | None, fixture_mode: str | None
+) -> str:
+    """The mode for one test, by the precedence rule above."""
+    if settings.record_mode_forced:
+        return settings.record_mode
+    for value, source in (
+        (marker_mode, "@pytest.mark.hl_cassette(record_mode=...)"),
+        (fixture_mode, "hl_vcr_config['record_mode']"),
+    ):
+        if value:
+            return validate_record_mode(value, source)
+    return settings.record_mode

@@ -1,0 +1,56 @@
+"""The end-of-run summary: cassettes used and written, interactions replayed and recorded."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hl_testkit.recorder import Recording, SaveResult
+
+
+@dataclass
+class RunStats:
+    counts: Counter[str] = field(default_factory=Counter)
+    written: list[str] = field(default_factory=list)
+    discarded: list[str] = field(default_factory=list)
+
+    def record(self, recording: Recording, result: SaveResult) -> None:
+        c = self.counts
+        c["cassettes"] += 1
+        c["replayed"] += len(recording.played)
+        c["recorded"] += len(recording.recorded)
+        c["misses"] += len(recording.misses)
+        if result.action in ("written", "unchanged", "removed"):
+            c[result.action] += 1
+        if result.action == "written":
+            self.written.append(str(recording.path))
+        if result.action == "discarded":
+            self.discarded.append(str(recording.path))
+
+    def merge(self, other: dict[str, object]) -> None:
+        """Add a worker's stats (sent by pytest-xdist as plain data)."""
+        counts = other.get("counts", {})
+        if isinstance(counts, dict):
+            self.counts.update({str(k): int(v) for k, v in counts.items()})
+        for name in ("written", "discarded"):
+            values = other.get(name, [])
+            if isinstance(values, list):
+                getattr(self, name).extend(str(v) for v in values)
+
+    def as_data(self) -> dict[str, object]:
+        return {"counts": dict(self.counts), "written": self.written, "discarded": self.discarded}
+
+    def lines(self) -> list[str]:
+        c = self.counts
+        if not c["cassettes"]:
+            return []
+        out = [
+            f"{c['cassettes']} cassette(s) used, {c['written']} written, "
+            f"{c['unchanged']} unchanged; {c['replayed']} interaction(s) replayed, "
+            f"{c['recorded']} recorded; {c['misses']} miss(es)"
+        ]
+        out += [f"  written: {p}" for p in sorted(self.written)]
+        out += [f"  not saved (test failed): {p}" for p in sorted(self.discarded)]
+        return out
