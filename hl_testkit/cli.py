@@ -1,0 +1,196 @@
+"""The `hl-testkit` command line.
+
+Each subcommand is one `_add_<name>(subparsers)` function that declares its
+arguments and sets `run` to the function doing the work; add it to
+`_SUBCOMMANDS` and `main` dispatches to it. `run` returns the exit status:
+0 success, 1 failure at run time, 2 usage or input errors (as argparse does).
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from types import FrameType
+from typing import Any
+
+from hl_testkit import __version__
+from hl_testkit.errors import HlTestkitError
+
+_Subparsers = argparse._SubParsersAction  # the type add_subparsers() returns
+
+
+def _add_serve(subparsers: _Subparsers[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "serve",
+        help="run the stand-in v4 sessions API on loopback",
+        description=(
+            "Serve the stand-in Humanloop v4 sessions API (create, get, list) until "
+            "Ctrl-C or SIGTERM. Answers are deterministic: the same seed gives the "
+            "same ids and timestamps on every run."
+        ),
+        epilog=(
+            "example:\n"
+            "  hl-testkit serve --port 8000 --seed-file seed.yaml\n"
+            "  # in another shell:\n"
+            '  curl -H "X-API-KEY: hl-standin-key" \\\n'
+            '    "http://127.0.0.1:8000/v4/sessions?project_id=pr_demo&size=3"\n'
+            "  HUMANLOOP_BASE_URL=http://127.0.0.1:8000/v4 HUMANLOOP_API_KEY=hl-standin-key pytest"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--port",
+        type=_port,
+        default=8000,
+        help="port to bind, 0 for any free one (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--api-key",
+        default=None,
+        metavar="KEY",
+        help="the X-API-KEY clients must send (default: the fixed, fake hl-standin-key)",
+    )
+    parser.add_argument(
+        "--seed-file",
+        default=None,
+        metavar="PATH",
+        help="JSON or YAML seed of projects and sessions (default: the built-in demo seed)",
+    )
+    parser.set_defaults(run=_run_serve)
+
+
+def _run_serve(args: argparse.Namespace) -> int:
+    # Imported here so other subcommands do not pay for the server's modules.
+    from hl_testkit.standin import STANDIN_API_KEY, StandinServer, load_seed
+
+    try:
+        seed = load_seed(args.seed_file) if args.seed_file else None
+    except HlTestkitError as exc:
+        print(f"hl-testkit serve: {exc}", file=sys.stderr)
+        return 2
+    api_key = args.api_key if args.api_key is not None else STANDIN_API_KEY
+    if not api_key:
+        print("hl-testkit serve: --api-key must not be empty", file=sys.stderr)
+        return 2
+    server = StandinServer(host=args.host, port=args.port, api_key=api_key, seed=seed)
+    try:
+        server.start()
+    except OSError as exc:
+        print(f"hl-testkit serve: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 1
+
+    # The handler only appends to a list: no lock it could deadlock on.
+    signals: list[int] = []
+    previous = _on_signals(signals.append)
+    print(f"Stand-in Humanloop v4 sessions API listening on {server.base_url}", flush=True)
+    print("Point a client at it with:", flush=True)
+    # Only the built-in key is printed: a key given on the command line stays off screen.
+    shown_key = api_key if api_key == STANDIN_API_KEY else "<the key given to --api-key>"
+    print(f"  HUMANLOOP_BASE_URL={server.base_url} HUMANLOOP_API_KEY={shown_key}", flush=True)
+    print("Stop with Ctrl-C.", flush=True)
+    try:
+        while not signals:
+            time.sleep(0.1)
+    except KeyboardInterrupt:  # when no handler could be installed
+        pass
+    finally:
+        server.stop()
+        _restore_signals(previous)
+    print("Stand-in stopped.", flush=True)
+    return 0
+
+
+def _add_demo(subparsers: _Subparsers[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "demo",
+        help="start the stand-in and call create/get/list, checking every body",
+        description=(
+            "Start the embedded stand-in server, call create, get and list (every page), "
+            "provoke a 422 and a 404, and check each body against its JSON Schema. "
+            "Exit 0 when everything held, 1 otherwise."
+        ),
+        epilog="example:\n  hl-testkit demo",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.set_defaults(run=_run_demo)
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from hl_testkit.demo import run_demo
+
+    return run_demo(sys.stdout)
+
+
+_SUBCOMMANDS: tuple[Callable[[_Subparsers[argparse.ArgumentParser]], None], ...] = (
+    _add_serve,
+    _add_demo,
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hl-testkit",
+        description="Record, scrub, validate and replay Humanloop v4 sessions API traffic.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    subparsers = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND")
+    for add in _SUBCOMMANDS:
+        add(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    run: Callable[[argparse.Namespace], int] | None = getattr(args, "run", None)
+    if run is None:
+        parser.print_help(sys.stderr)
+        return 2
+    return run(args)
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number 0-65535, got {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number 0-65535, got {port}")
+    return port
+
+
+_Handler = Callable[[int, FrameType | None], Any] | int | None
+
+
+def _on_signals(callback: Callable[[int], object]) -> dict[int, _Handler]:
+    """Call `callback(signum)` on SIGINT and SIGTERM; returns the handlers replaced.
+
+    Signal handlers can only be set from the main thread; elsewhere this does
+    nothing and Ctrl-C arrives as KeyboardInterrupt.
+    """
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        callback(signum)
+
+    previous: dict[int, _Handler] = {}
+    if threading.current_thread() is not threading.main_thread():
+        return previous
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        previous[signum] = signal.signal(signum, handler)
+    return previous
+
+
+def _restore_signals(previous: dict[int, _Handler]) -> None:
+    for signum, handler in previous.items():
+        signal.signal(signum, handler)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
