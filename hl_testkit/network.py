@@ -1,7 +1,7 @@
 """The network guard: replay must never reach the network, and say so at once.
 
-Patches `socket.socket.connect`/`connect_ex`/`sendto` and `socket.getaddrinfo`
-(name lookups are network too). Two policies:
+Patches `socket.socket.connect`/`connect_ex`/`sendto` and `socket.getaddrinfo`,
+`gethostbyname` and `gethostbyname_ex` (name lookups are network too). Two policies:
 
 - `loopback`: loopback addresses (a local database) and allowed hosts only;
 - `closed`: allowed hosts only — a test replaying a cassette in mode `none`.
@@ -98,6 +98,8 @@ class NetworkGuard:
             "connect_ex": cls.connect_ex,
             "sendto": cls.sendto,
             "getaddrinfo": socket.getaddrinfo,
+            "gethostbyname": socket.gethostbyname,
+            "gethostbyname_ex": socket.gethostbyname_ex,
         }
         self._saved = saved
 
@@ -115,20 +117,37 @@ class NetworkGuard:
             result: int = saved["sendto"](sock, data, *args)
             return result
 
-        def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        def check_lookup(host: Any, port: Any) -> None:
             name = host.decode() if isinstance(host, bytes) else host
             if name and not guard.permits(str(name)) and not _is_ip(str(name)):
                 raise guard._refuse(str(name), port, "name lookup")
+
+        def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+            check_lookup(host, port)
+            name = host.decode() if isinstance(host, bytes) else host
             result = saved["getaddrinfo"](host, port, *args, **kwargs)
             if name and str(name).lower() in guard.allowed:
                 # An allowed name: the addresses it resolves to are allowed too.
                 guard.allowed.update(str(info[4][0]).lower() for info in result)
             return result
 
+        def gethostbyname(host: str) -> str:
+            # C-level lookups that do not go through `socket.getaddrinfo`.
+            check_lookup(host, None)
+            result: str = saved["gethostbyname"](host)
+            return result
+
+        def gethostbyname_ex(host: str) -> tuple[str, list[str], list[str]]:
+            check_lookup(host, None)
+            result: tuple[str, list[str], list[str]] = saved["gethostbyname_ex"](host)
+            return result
+
         cls.connect = connect  # type: ignore[method-assign,assignment]
         cls.connect_ex = connect_ex  # type: ignore[method-assign,assignment]
         cls.sendto = sendto  # type: ignore[method-assign,assignment]
         socket.getaddrinfo = getaddrinfo
+        socket.gethostbyname = gethostbyname
+        socket.gethostbyname_ex = gethostbyname_ex
 
     def uninstall(self) -> None:
         if not self._saved:
@@ -137,6 +156,8 @@ class NetworkGuard:
         socket.socket.connect_ex = self._saved["connect_ex"]  # type: ignore[method-assign]
         socket.socket.sendto = self._saved["sendto"]  # type: ignore[method-assign]
         socket.getaddrinfo = self._saved["getaddrinfo"]
+        socket.gethostbyname = self._saved["gethostbyname"]
+        socket.gethostbyname_ex = self._saved["gethostbyname_ex"]
         self._saved = {}
 
 

@@ -39,9 +39,14 @@ def cassette_path_for(cassette_dir: Path, nodeid: str, name: str | None = None) 
     """The cassette of the test `nodeid`, or the one the marker names."""
     base = module_dir(cassette_dir, nodeid)
     if name is None:
-        test_part = ".".join(nodeid.split("::")[1:]) or "test"
+        # Class parts joined by '.'; a parametrize id is kept whole, even with "::" in it
+        # (splitting it too would give `test[a::b]` the file of `test[a.b]`).
+        test_id = nodeid.split("::", 1)[1] if "::" in nodeid else ""
+        head, bracket, params = test_id.partition("[")
+        test_part = ".".join(head.split("::")) + bracket + params or "test"
         return base / f"{safe_name(test_part)}.yaml"
-    path = (base / name).with_suffix(".yaml") if not name.endswith(".yaml") else base / name
+    # Appended, not `with_suffix`: that would give "calls.v1" and "calls.v2" one file.
+    path = base / (name if name.endswith(".yaml") else name + ".yaml")
     if not path.resolve().is_relative_to(cassette_dir.resolve()):
         raise HlTestkitError(
             f"@pytest.mark.hl_cassette(name={name!r}) points outside the cassette directory "

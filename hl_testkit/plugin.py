@@ -50,8 +50,10 @@ def pytest_report_header(config: pytest.Config) -> str:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     report = yield
-    if report.failed and report.when in ("setup", "call"):
-        item.stash[_FAILED] = True  # a failed test's recording is not saved
+    if report.when in ("setup", "call") and (report.failed or call.excinfo is not None):
+        # A failed test's recording is not saved; nor one that did not run to its end
+        # (an xfailed test failed too, and a test skipped halfway recorded only half).
+        item.stash[_FAILED] = True
     if report.failed and call.excinfo is not None and call.excinfo.errisinstance(HlTestkitError):
         report.longrepr = short_failure(item, call.excinfo)
     return report
