@@ -128,9 +128,48 @@ def _run_demo(args: argparse.Namespace) -> int:
     return run_demo(sys.stdout)
 
 
+def _add_scan(subparsers: _Subparsers[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "scan",
+        help="scan cassettes for secrets (exit 1 on any finding)",
+        description=(
+            "Scan cassette files and directories for the values of the key variables set "
+            "in the environment (HUMANLOOP_API_KEY, OPENAI_API_KEY, ...), in raw, "
+            "percent-encoded and base64 forms, and for key-shaped strings. Prints "
+            "file:line and the kind of finding, never the secret. "
+            "Exit 0 clean, 1 findings, 2 a path that cannot be read."
+        ),
+        epilog=(
+            "examples:\n"
+            "  hl-testkit scan                 # the cassettes/ directory\n"
+            "  hl-testkit scan cassettes/tests/test_sessions\n"
+            "  hl-testkit scan --secret-env MY_SERVICE_TOKEN cassettes"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("paths", nargs="*", metavar="PATH", help="files or directories")
+    parser.add_argument(
+        "--secret-env",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="another environment variable whose value is a secret (repeatable)",
+    )
+    parser.set_defaults(run=_run_scan)
+
+
+def _run_scan(args: argparse.Namespace) -> int:
+    import os
+
+    from hl_testkit.scan import run_scan
+
+    return run_scan(args.paths, os.environ, sys.stdout, sys.stderr, extra_env_names=args.secret_env)
+
+
 _SUBCOMMANDS: tuple[Callable[[_Subparsers[argparse.ArgumentParser]], None], ...] = (
     _add_serve,
     _add_demo,
+    _add_scan,
 )
 
 

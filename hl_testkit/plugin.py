@@ -12,7 +12,8 @@ import pytest
 from hl_testkit.client import SessionsClient
 from hl_testkit.errors import HlTestkitError
 from hl_testkit.recorder import Recording
-from hl_testkit.run import HlRun, short_failure, use_cassette
+from hl_testkit.run import HlRun, scrub_rules, short_failure, use_cassette
+from hl_testkit.scrub import ScrubRules
 from hl_testkit.settings import Settings, add_options
 
 _RUN = pytest.StashKey[HlRun]()
@@ -86,14 +87,24 @@ def hl_vcr_config() -> dict[str, Any]:
     return {}
 
 
+@pytest.fixture(scope="module")
+def hl_scrub_rules(pytestconfig: pytest.Config) -> ScrubRules:
+    """Override to scrub more: `return hl_scrub_rules.extended(field_names=[...], ...)`."""
+    return scrub_rules(pytestconfig.stash[_RUN].settings)
+
+
 @pytest.fixture
 def hl_cassette(
-    request: pytest.FixtureRequest, hl_vcr_config: dict[str, Any]
+    request: pytest.FixtureRequest, hl_vcr_config: dict[str, Any], hl_scrub_rules: ScrubRules
 ) -> Iterator[Recording]:
     """The test's cassette, active for all HTTP the test makes."""
     item = request.node
     yield from use_cassette(
-        request.config.stash[_RUN], item, hl_vcr_config, lambda: item.stash.get(_FAILED, False)
+        request.config.stash[_RUN],
+        item,
+        hl_vcr_config,
+        hl_scrub_rules,
+        lambda: item.stash.get(_FAILED, False),
     )
 
 

@@ -21,7 +21,7 @@ from vcr.cassette import Cassette
 from vcr.patch import CassettePatcherBuilder
 from vcr.record_mode import RecordMode
 
-from hl_testkit import canonical, cassette_file, matching
+from hl_testkit import canonical, cassette_file, matching, scrub
 from hl_testkit.cassette_file import CassetteData, Interaction, RecordedRequest, RecordedResponse
 from hl_testkit.errors import HlTestkitError
 from hl_testkit.misses import MissReport
@@ -49,6 +49,10 @@ class CassetteMissError(HlTestkitError):
     """A request the cassette cannot answer, in a mode that may not record it."""
 
 
+class LeakError(HlTestkitError):
+    """A secret would have been written to a cassette; nothing was written."""
+
+
 @dataclass
 class SaveResult:
     action: str  # "written", "unchanged", "removed", "discarded", "read-only", "none"
@@ -65,6 +69,8 @@ class Recording:
     nodeid: str
     api_key: str = ""
     recorded_against: str | None = None
+    secrets: list[scrub.Secret] = field(default_factory=list, repr=False)
+    rules: scrub.ScrubRules = scrub.DEFAULT_RULES
     existed: bool = False
     loaded: list[Interaction] = field(default_factory=list)
     recorded: list[Interaction] = field(default_factory=list)
@@ -83,9 +89,21 @@ class Recording:
 
     # -- lookups ------------------------------------------------------------------
 
-    def key_of(self, method: str, uri: str, body: bytes | str | None) -> matching.RequestKey:
-        stored_uri = canonical.canonical_uri(uri, self.base_url)
-        return matching.request_key(method, stored_uri, body, canonical.api_prefix(stored_uri))
+    def key_of(
+        self, method: str, uri: str, body: bytes | str | None, headers: cassette_file.Headers
+    ) -> matching.RequestKey:
+        """A live request's key, scrubbed exactly as it would be when recorded."""
+        stored_uri = scrub.scrub_uri(
+            canonical.canonical_uri(uri, self.base_url), self.secrets, self.rules
+        )
+        clean_body = scrub.scrub_body(body, headers, self.secrets, self.rules)
+        return matching.request_key(
+            method, stored_uri, clean_body, canonical.api_prefix(stored_uri)
+        )
+
+    def clean(self, interaction: Interaction) -> Interaction:
+        """Scrubbed of every secret, before it is kept anywhere."""
+        return scrub.scrub_interaction(interaction, self.secrets, self.rules)
 
     def _stored_key(self, interaction: Interaction) -> matching.RequestKey:
         r = interaction.request
@@ -112,7 +130,7 @@ class Recording:
             already_played=len(self._index.positions(key)),
             nodeid=self.nodeid,
         )
-        message = report.format()
+        message = scrub.scrub_text(report.format(), self.secrets)
         self.misses.append(message)
         return CassetteMissError(message)
 
@@ -147,11 +165,24 @@ class Recording:
                 return SaveResult("removed")
             return SaveResult("none")
         text = cassette_file.dumps(CassetteData(interactions, self.recorded_against))
+        self._guard_leaks(text)
         with contextlib.suppress(OSError):
             if self.path.read_text(encoding="utf-8") == text:
                 return SaveResult("unchanged", len(interactions))
         cassette_file.write_atomic(self.path, text)
         return SaveResult("written", len(interactions))
+
+    def _guard_leaks(self, text: str) -> None:
+        """The last line of defence: no known secret, in any form, reaches the disk."""
+        leaks = scrub.find_leaks(text, self.secrets)
+        if leaks:
+            where = ", ".join(f"{leak.source} ({leak.form}) at line {leak.line}" for leak in leaks)
+            raise LeakError(
+                f"hl-testkit refused to write {self.path}: it would hold {where}. "
+                "The previous version of the cassette is unchanged. A scrub rule is missing: "
+                "add the field, header or query name (ini hl_scrub_fields / hl_scrub_headers "
+                "/ hl_scrub_query) or a scrub function (the hl_scrub_rules fixture)."
+            )
 
 
 class _HlCassette(Cassette):  # type: ignore[misc]
@@ -171,7 +202,7 @@ class _HlCassette(Cassette):  # type: ignore[misc]
 
     def _key(self, request: Any) -> matching.RequestKey:
         body = getattr(request, "body_bytes", request.body)
-        return self.recording.key_of(request.method, request.uri, body)
+        return self.recording.key_of(request.method, request.uri, body, dict(request.headers))
 
     def can_play_response_for(self, request: Any) -> bool:
         filtered = self._before_record_request(request)
@@ -208,19 +239,21 @@ class _HlCassette(Cassette):  # type: ignore[misc]
         body = response["body"]["string"]
         raw_body = getattr(request, "body_bytes", request.body)
         self.recording.recorded.append(
-            Interaction(
-                RecordedRequest(
-                    method=request.method.upper(),
-                    uri=canonical.canonical_uri(request.uri, self.recording.base_url),
-                    headers=canonical.request_headers(request.headers),
-                    body=raw_body.encode("utf-8") if isinstance(raw_body, str) else raw_body,
-                ),
-                RecordedResponse(
-                    status=int(response["status"]["code"]),
-                    reason=str(response["status"]["message"] or ""),
-                    headers=canonical.response_headers(response["headers"]),
-                    body=body.encode("utf-8") if isinstance(body, str) else bytes(body or b""),
-                ),
+            self.recording.clean(
+                Interaction(
+                    RecordedRequest(
+                        method=request.method.upper(),
+                        uri=canonical.canonical_uri(request.uri, self.recording.base_url),
+                        headers=canonical.request_headers(request.headers),
+                        body=raw_body.encode("utf-8") if isinstance(raw_body, str) else raw_body,
+                    ),
+                    RecordedResponse(
+                        status=int(response["status"]["code"]),
+                        reason=str(response["status"]["message"] or ""),
+                        headers=canonical.response_headers(response["headers"]),
+                        body=body.encode("utf-8") if isinstance(body, str) else bytes(body or b""),
+                    ),
+                )
             )
         )
         self.dirty = True

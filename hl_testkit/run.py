@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
-from hl_testkit import paths
+from hl_testkit import paths, scrub
 from hl_testkit.network import NetworkGuard
 from hl_testkit.recorder import Recording, activated
 from hl_testkit.settings import Settings, record_mode_for_test
@@ -45,8 +46,21 @@ def marker_options(item: pytest.Item) -> tuple[str | None, str | None, dict[str,
     return name, kwargs.pop("record_mode", None), kwargs
 
 
+def scrub_rules(settings: Settings) -> scrub.ScrubRules:
+    """The default rules plus the names the ini file adds."""
+    return scrub.DEFAULT_RULES.extended(
+        header_names=settings.scrub_headers,
+        query_names=settings.scrub_query,
+        field_names=settings.scrub_fields,
+    )
+
+
 def use_cassette(
-    run: HlRun, item: pytest.Item, vcr_config: dict[str, Any], test_failed: Any
+    run: HlRun,
+    item: pytest.Item,
+    vcr_config: dict[str, Any],
+    rules: scrub.ScrubRules,
+    test_failed: Any,
 ) -> Iterator[Recording]:
     """Load, activate, and at the end save (or not) the cassette of `item`."""
     name, marker_mode, marker_vcr = marker_options(item)
@@ -62,6 +76,12 @@ def use_cassette(
         api_key=endpoint.api_key,
         nodeid=item.nodeid,
         recorded_against=endpoint.recorded_against,
+        secrets=scrub.known_secrets(
+            os.environ,
+            run.settings.secret_env,
+            extra={**rules.values, "HUMANLOOP_API_KEY": endpoint.api_key},
+        ),
+        rules=rules,
     )
     recording.load()
     if endpoint.kind == "standin":

@@ -52,6 +52,17 @@ def add_options(parser: pytest.Parser) -> None:
     parser.addini("hl_record_mode", "default record mode (none)", default="")
     parser.addini("hl_cassette_dir", "cassette directory, relative to rootdir", default="")
     parser.addini("hl_allow_hosts", "hosts tests may reach in replay", type="linelist", default=[])
+    parser.addini(
+        "hl_secret_env",
+        "more environment variables whose values are secrets to scrub",
+        type="linelist",
+        default=[],
+    )
+    parser.addini("hl_scrub_headers", "more header names to scrub", type="linelist", default=[])
+    parser.addini(
+        "hl_scrub_query", "more query parameter names to scrub", type="linelist", default=[]
+    )
+    parser.addini("hl_scrub_fields", "more JSON field names to scrub", type="linelist", default=[])
 
 
 @dataclass(frozen=True)
@@ -63,6 +74,10 @@ class Settings:
     base_url: str | None  # as configured; None means "not configured"
     api_key: str | None
     allow_hosts: tuple[str, ...]
+    secret_env: tuple[str, ...] = ()
+    scrub_headers: tuple[str, ...] = ()
+    scrub_query: tuple[str, ...] = ()
+    scrub_fields: tuple[str, ...] = ()
 
     @property
     def target(self) -> TargetKind:
@@ -90,6 +105,10 @@ class Settings:
             or None,
             api_key=os.environ.get("HUMANLOOP_API_KEY") or None,
             allow_hosts=tuple(allow),
+            secret_env=tuple(config.getini("hl_secret_env")),
+            scrub_headers=tuple(config.getini("hl_scrub_headers")),
+            scrub_query=tuple(config.getini("hl_scrub_query")),
+            scrub_fields=tuple(config.getini("hl_scrub_fields")),
         )
 
     def header(self) -> str:
