@@ -166,10 +166,63 @@ def _run_scan(args: argparse.Namespace) -> int:
     return run_scan(args.paths, os.environ, sys.stdout, sys.stderr, extra_env_names=args.secret_env)
 
 
+def _add_check(subparsers: _Subparsers[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "check",
+        help="validate every body in cassettes against its JSON Schema (exit 1 on any invalid)",
+        description=(
+            "Validate every interaction of every cassette under the paths against the JSON "
+            "Schema of its route (method, path, status). Prints a table (cassette, "
+            "interactions, valid, invalid, unrouted) and the details of each failure. "
+            "Exit 0 all valid, 1 any invalid body, 2 an unreadable path or corrupt cassette."
+        ),
+        epilog=(
+            "examples:\n"
+            "  hl-testkit check                       # the cassettes/ directory\n"
+            "  hl-testkit check --format json cassettes > check.json\n"
+            "  hl-testkit check --schema-dir my_schemas \\\n"
+            "      --route 'GET /projects/{id} 200 project' cassettes"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("paths", nargs="*", metavar="PATH", help="files or directories")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument(
+        "--schema-dir", default=None, metavar="DIR", help="add or override schema files"
+    )
+    parser.add_argument(
+        "--route",
+        action="append",
+        default=[],
+        metavar="'METHOD /path/{param} STATUS SCHEMA'",
+        help="route another endpoint to a schema (repeatable)",
+    )
+    parser.set_defaults(run=_run_check)
+
+
+def _run_check(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from hl_testkit.check import run_check
+    from hl_testkit.schemas import Route, SchemaSet
+
+    try:
+        schemas = SchemaSet.with_extra(
+            Path(args.schema_dir) if args.schema_dir else None,
+            [Route.parse(text) for text in args.route],
+        )
+    except HlTestkitError as exc:
+        print(f"hl-testkit check: {exc}", file=sys.stderr)
+        return 2
+    paths = [Path(p) for p in (args.paths or ["cassettes"])]
+    return run_check(paths, sys.stdout, args.format, schemas=schemas)
+
+
 _SUBCOMMANDS: tuple[Callable[[_Subparsers[argparse.ArgumentParser]], None], ...] = (
     _add_serve,
     _add_demo,
     _add_scan,
+    _add_check,
 )
 
 
