@@ -3,23 +3,33 @@
 The format is our own YAML (not vcrpy's), chosen so that files are readable in
 a diff and identical when the same exchanges are recorded twice: JSON bodies
 are stored as structured YAML, headers as plain strings, keys in a fixed order.
+
+Every cassette is validated when it is loaded. A file that is empty, cut off,
+not YAML, of another format or of the wrong shape raises `CassetteError`, whose
+message names the absolute path, the line and column when they are known, what
+is wrong, and the caller's hint (e.g. how to re-record): a corrupt cassette is
+never taken for an empty one. Writing (atomic, locked) is `hl_testkit.store`.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
+import datetime as dt
 import json
+import math
 import os
-import tempfile
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
 from hl_testkit.errors import HlTestkitError
 
 FORMAT = "hl-testkit-cassette/1"
+FORMAT_VERSION = 1
 HEADER_COMMENT = (
     "# hl-testkit cassette: recorded HTTP exchanges, replayed offline.\n"
     "# Scrubbed of secrets before writing. Re-record with --hl-record-mode=rewrite.\n"
@@ -27,14 +37,62 @@ HEADER_COMMENT = (
 
 Headers = dict[str, str | list[str]]
 
-# The C loader/dumper when PyYAML has them (several times faster); both safe.
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-# Our own subclass, so the representer below does not leak into PyYAML's.
+_FORMAT_RE = re.compile(r"hl-testkit-cassette/(\d+)")
+_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_TOP_KEYS = ("format", "recorded_against", "recorded_at", "interactions")
+_REQUEST_KEYS = ("method", "uri", "headers", "body")
+_RESPONSE_KEYS = ("status", "reason", "headers", "body")
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+try:  # the C parser when PyYAML has it (several times faster); both are safe loaders
+    from yaml import CSafeLoader as _SafeLoaderBase
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    from yaml import SafeLoader as _SafeLoaderBase  # type: ignore[assignment]
+
+# The C dumper when PyYAML has it; our own subclass, so that the representer
+# below does not leak into PyYAML's.
 _Dumper: Any = type("_Dumper", (getattr(yaml, "CSafeDumper", yaml.SafeDumper),), {})
 
 
+class _Loader(_SafeLoaderBase):
+    """A safe loader that also refuses duplicate keys (PyYAML keeps the last one)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[tuple[str, str]] = set()
+        for key_node, _ in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == _MERGE_TAG:
+                continue
+            ident = (key_node.tag, key_node.value)
+            if ident in seen:
+                raise yaml.constructor.ConstructorError(
+                    "while reading a mapping",
+                    node.start_mark,
+                    f"the key {key_node.value!r} appears twice (a merge conflict left behind?)",
+                    key_node.start_mark,
+                )
+            seen.add(ident)
+        return super().construct_mapping(node, deep=deep)
+
+
 class CassetteError(HlTestkitError):
-    """A cassette file could not be read; the message names the file."""
+    """A cassette file could not be read or saved; the message names the file.
+
+    `path` is the absolute path of the cassette; `line` and `column` (1-based)
+    are where the problem is, when the parser or the validator knows it.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: Path | None = None,
+        line: int | None = None,
+        column: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.path = path
+        self.line = line
+        self.column = column
 
 
 @dataclass
@@ -63,6 +121,256 @@ class Interaction:
 class CassetteData:
     interactions: list[Interaction] = field(default_factory=list)
     recorded_against: str | None = None
+    #: The UTC date (`YYYY-MM-DD`) the content last changed; None in older files.
+    recorded_at: str | None = None
+
+
+# -- validation -----------------------------------------------------------------------
+
+_Where = tuple[str | int, ...]
+
+
+class _Invalid(ValueError):
+    """A shape problem at `where` (a path into the document).
+
+    `at` says which position to report: the value at `where`, or the key that
+    leads to it (for an unknown key, or a mapping that misses a key).
+    """
+
+    def __init__(self, where: _Where, problem: str, at: Literal["value", "key"] = "value") -> None:
+        super().__init__(f"{_label(where)}: {problem}" if where else problem)
+        self.where = where
+        self.problem = problem
+        self.at = at
+
+
+def _label(where: _Where) -> str:
+    text = ""
+    for step in where:
+        text += f"[{step}]" if isinstance(step, int) else (f".{step}" if text else step)
+    return text
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, str):
+        return f"the string {value!r}"
+    if isinstance(value, (int, float)):
+        return f"the number {value!r}"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, bytes):
+        return "binary data (a !!binary value)"
+    if isinstance(value, (dt.date, dt.datetime)):
+        return f"the timestamp {value.isoformat()} (an unquoted date)"
+    return f"a {type(value).__name__}"
+
+
+def _mapping(node: Any, where: _Where, what: str, required: tuple[str, ...]) -> dict[str, Any]:
+    if not isinstance(node, dict):
+        raise _Invalid(
+            where, f"{what} must be a mapping with {', '.join(required)}; got {_describe(node)}"
+        )
+    for key in node:
+        if key not in required:
+            raise _Invalid(
+                (*where, key),
+                f"unknown key {key!r} in {what} (expected {', '.join(required)})",
+                at="key",
+            )
+    missing = [k for k in required if k not in node]
+    if missing:
+        raise _Invalid(
+            where,
+            f"{what} lacks {', '.join(repr(k) for k in missing)} "
+            "(hl-testkit always writes every key: was the file cut off or edited by hand?)",
+            at="key",
+        )
+    return node
+
+
+def _string(node: Any, where: _Where, what: str, *, empty: bool = True) -> str:
+    if not isinstance(node, str):
+        raise _Invalid(where, f"{what} must be a string, got {_describe(node)}")
+    if not empty and not node:
+        raise _Invalid(where, f"{what} must not be empty")
+    return node
+
+
+def _status(node: Any, where: _Where) -> int:
+    if isinstance(node, bool) or not isinstance(node, int):
+        fix = " (remove the quotes)" if isinstance(node, str) and node.strip().isdigit() else ""
+        raise _Invalid(
+            where, f"the response status must be an integer like 200, got {_describe(node)}{fix}"
+        )
+    if not 100 <= node <= 599:
+        raise _Invalid(where, f"the response status must be an HTTP status (100-599), got {node}")
+    return node
+
+
+def _headers(node: Any, where: _Where) -> Headers:
+    if not isinstance(node, dict):
+        raise _Invalid(where, f"headers must be a mapping of name: value, got {_describe(node)}")
+    headers: Headers = {}
+    for name, value in node.items():
+        if not isinstance(name, str):
+            raise _Invalid(
+                (*where, name), f"a header name must be a string, got {_describe(name)}", "key"
+            )
+        if isinstance(value, str):
+            headers[name] = value
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            headers[name] = list(value)
+        else:
+            raise _Invalid(
+                (*where, name),
+                f"header {name!r} must be a string or a list of strings, got {_describe(value)}",
+            )
+    return headers
+
+
+def _check_json(value: Any, where: _Where) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise _Invalid(
+                    (*where, key),
+                    f"a JSON object key must be a string, got {_describe(key)}",
+                    "key",
+                )
+            _check_json(item, (*where, key))
+    elif isinstance(value, list):
+        for n, item in enumerate(value):
+            _check_json(item, (*where, n))
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise _Invalid(where, f"a JSON body cannot hold {value!r}")
+    elif value is not None and not isinstance(value, (str, int, float)):
+        raise _Invalid(where, f"a JSON body cannot hold {_describe(value)}; quote it")
+
+
+def _body(node: Any, where: _Where) -> bytes:
+    if node is None:
+        return b""
+    if not isinstance(node, dict) or len(node) != 1:
+        kinds = f" (it has {', '.join(map(str, node))})" if isinstance(node, dict) else ""
+        raise _Invalid(
+            where,
+            "a body must be null or exactly one of json:, text: or base64:, "
+            f"got {_describe(node)}{kinds}",
+        )
+    ((kind, value),) = node.items()
+    here = (*where, kind)
+    if kind == "json":
+        if not isinstance(value, (dict, list)):
+            raise _Invalid(
+                here, f"a json: body must be a mapping or a list, got {_describe(value)}"
+            )
+        _check_json(value, here)
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    if kind == "text":
+        return _string(value, here, "a text: body").encode("utf-8")
+    if kind == "base64":
+        try:
+            return base64.b64decode(_string(value, here, "a base64: body"), validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise _Invalid(here, f"a base64: body is not valid base64 ({exc})") from None
+    raise _Invalid((*where, kind), f"body kind {kind!r} is not json, text or base64", "key")
+
+
+def _recorded_at(node: Any) -> str | None:
+    if node is None:
+        return None
+    if isinstance(node, dt.date) and not isinstance(node, dt.datetime):
+        return node.isoformat()  # an unquoted date in a hand-written file
+    if isinstance(node, str) and _DATE_RE.fullmatch(node):
+        try:
+            return dt.date.fromisoformat(node).isoformat()
+        except ValueError:
+            pass
+    raise _Invalid(
+        ("recorded_at",), f"recorded_at must be a date YYYY-MM-DD, got {_describe(node)}"
+    )
+
+
+def _check_format(document: dict[Any, Any]) -> None:
+    if "format" not in document:
+        if "interactions" in document and "version" in document:
+            raise _Invalid(
+                (),
+                "this is a vcrpy cassette ('version:' and 'interactions:', no 'format:'), not an "
+                "hl-testkit one; hl-testkit reads only its own format, so record it again with "
+                "hl-testkit",
+            )
+        raise _Invalid((), f"no 'format:' key; an hl-testkit cassette starts with format: {FORMAT}")
+    value = document["format"]
+    match = _FORMAT_RE.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
+        raise _Invalid(
+            ("format",), f"format is {_describe(value)}, not an hl-testkit cassette ({FORMAT})"
+        )
+    version = int(match.group(1))
+    if version > FORMAT_VERSION:
+        raise _Invalid(
+            ("format",),
+            f"written by a newer hl-testkit ({value}; this one reads {FORMAT}); "
+            "upgrade hl-testkit to replay it",
+        )
+    if version != FORMAT_VERSION:
+        raise _Invalid(("format",), f"format {value} is not one this hl-testkit reads ({FORMAT})")
+
+
+def _from_document(document: Any) -> CassetteData:
+    if not isinstance(document, dict):
+        raise _Invalid(
+            (),
+            f"the top level must be a mapping (format:, interactions:), got {_describe(document)}",
+        )
+    _check_format(document)
+    for key in document:
+        if key not in _TOP_KEYS:
+            raise _Invalid(
+                (key,), f"unknown top-level key {key!r} (expected {', '.join(_TOP_KEYS)})", "key"
+            )
+    recorded_against = document.get("recorded_against")
+    if recorded_against is not None:
+        _string(recorded_against, ("recorded_against",), "recorded_against")
+    recorded_at = _recorded_at(document.get("recorded_at"))
+    if "interactions" not in document:
+        raise _Invalid((), "there is no 'interactions:' list")
+    items = document["interactions"]
+    if not isinstance(items, list):
+        raise _Invalid(("interactions",), f"'interactions' must be a list, got {_describe(items)}")
+    return CassetteData(
+        [_interaction(item, ("interactions", n)) for n, item in enumerate(items)],
+        recorded_against,
+        recorded_at,
+    )
+
+
+def _interaction(item: Any, where: _Where) -> Interaction:
+    _mapping(item, where, "an interaction", ("request", "response"))
+    rq_where, rs_where = (*where, "request"), (*where, "response")
+    req = _mapping(item["request"], rq_where, "the request", _REQUEST_KEYS)
+    resp = _mapping(item["response"], rs_where, "the response", _RESPONSE_KEYS)
+    return Interaction(
+        RecordedRequest(
+            method=_string(req["method"], (*rq_where, "method"), "the method", empty=False),
+            uri=_string(req["uri"], (*rq_where, "uri"), "the uri", empty=False),
+            headers=_headers(req["headers"], (*rq_where, "headers")),
+            body=_body(req["body"], (*rq_where, "body")) or None,
+        ),
+        RecordedResponse(
+            status=_status(resp["status"], (*rs_where, "status")),
+            reason=_string(resp["reason"], (*rs_where, "reason"), "the reason"),
+            headers=_headers(resp["headers"], (*rs_where, "headers")),
+            body=_body(resp["body"], (*rs_where, "body")),
+        ),
+    )
 
 
 # -- bodies ---------------------------------------------------------------------
@@ -86,45 +394,38 @@ def body_to_yaml(body: bytes | None) -> dict[str, Any] | None:
 
 
 def body_from_yaml(node: Any, where: str) -> bytes:
-    if node is None:
-        return b""
-    if not isinstance(node, dict) or len(node) != 1:
-        raise ValueError(f"{where}: body must be null or one of {{json|text|base64: ...}}")
-    ((kind, value),) = node.items()
-    if kind == "json":
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    if kind == "text" and isinstance(value, str):
-        return value.encode("utf-8")
-    if kind == "base64" and isinstance(value, str):
-        return base64.b64decode(value.encode("ascii"), validate=True)
-    raise ValueError(f"{where}: body kind {kind!r} is not json, text or base64")
+    """The bytes of a stored body; ValueError (naming `where`) when it is malformed."""
+    try:
+        return _body(node, ())
+    except _Invalid as exc:
+        raise ValueError(f"{where}: {exc}") from None
 
 
 # -- to and from YAML -------------------------------------------------------------
 
 
 def to_document(data: CassetteData) -> dict[str, Any]:
-    return {
-        "format": FORMAT,
-        "recorded_against": data.recorded_against,
-        "interactions": [
-            {
-                "request": {
-                    "method": i.request.method,
-                    "uri": i.request.uri,
-                    "headers": dict(sorted(i.request.headers.items())),
-                    "body": body_to_yaml(i.request.body),
-                },
-                "response": {
-                    "status": i.response.status,
-                    "reason": i.response.reason,
-                    "headers": dict(sorted(i.response.headers.items())),
-                    "body": body_to_yaml(i.response.body),
-                },
-            }
-            for i in data.interactions
-        ],
-    }
+    document: dict[str, Any] = {"format": FORMAT, "recorded_against": data.recorded_against}
+    if data.recorded_at is not None:  # older files have none; keep them byte-identical
+        document["recorded_at"] = data.recorded_at
+    document["interactions"] = [
+        {
+            "request": {
+                "method": i.request.method,
+                "uri": i.request.uri,
+                "headers": dict(sorted(i.request.headers.items())),
+                "body": body_to_yaml(i.request.body),
+            },
+            "response": {
+                "status": i.response.status,
+                "reason": i.response.reason,
+                "headers": dict(sorted(i.response.headers.items())),
+                "body": body_to_yaml(i.response.body),
+            },
+        }
+        for i in data.interactions
+    ]
+    return document
 
 
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
@@ -148,95 +449,169 @@ def dumps(data: CassetteData) -> str:
     return HEADER_COMMENT + text
 
 
-def loads(text: str, path: Path) -> CassetteData:
-    try:
-        document = yaml.load(text, Loader=_Loader)  # a safe loader (C or Python)
-    except yaml.YAMLError as exc:
-        raise CassetteError(f"cassette {path} is not valid YAML: {exc}") from None
-    try:
-        return _from_document(document)
-    except (ValueError, TypeError, KeyError) as exc:
-        raise CassetteError(f"cassette {path} is malformed: {exc}") from None
+def _position(text: str, offset: int) -> tuple[int, int]:
+    """1-based line and column of `offset`."""
+    return text.count("\n", 0, offset) + 1, offset - text.rfind("\n", 0, offset)
 
 
-def _from_document(document: Any) -> CassetteData:
-    if not isinstance(document, dict):
-        raise ValueError(f"the top level must be a mapping, got {type(document).__name__}")
-    if document.get("format") != FORMAT:
-        raise ValueError(f"format is {document.get('format')!r}, expected {FORMAT!r}")
-    items = document.get("interactions")
-    if not isinstance(items, list):
-        raise ValueError("'interactions' must be a list")
-    interactions = []
-    for n, item in enumerate(items):
-        where = f"interaction {n}"
-        req, resp = item["request"], item["response"]
-        status = resp["status"]
-        if isinstance(status, bool) or not isinstance(status, int):
-            raise ValueError(f"{where}: response status must be an integer, got {status!r}")
-        interactions.append(
-            Interaction(
-                RecordedRequest(
-                    method=str(req["method"]),
-                    uri=str(req["uri"]),
-                    headers=_headers(req.get("headers"), where),
-                    body=body_from_yaml(req.get("body"), where) or None,
-                ),
-                RecordedResponse(
-                    status=status,
-                    reason=str(resp.get("reason") or ""),
-                    headers=_headers(resp.get("headers"), where),
-                    body=body_from_yaml(resp.get("body"), where),
-                ),
-            )
+def _byte_position(raw: bytes, offset: int) -> tuple[int, int]:
+    return raw.count(b"\n", 0, offset) + 1, offset - raw.rfind(b"\n", 0, offset)
+
+
+def _error(
+    path: Path,
+    problem: str,
+    hint: str,
+    line: int | None = None,
+    column: int | None = None,
+    *,
+    text: str | None = None,
+) -> CassetteError:
+    where = f"cassette {path}"
+    if line is not None:
+        where += f", line {line}" + (f", column {column}" if column is not None else "")
+    message = f"{where}: {problem}"
+    if text and not text.endswith("\n"):
+        message += "\n  The file does not end with a newline: it was probably cut off mid-write."
+    if hint:
+        message += f"\n  {hint}"
+    return CassetteError(message, path=path, line=line, column=column)
+
+
+def _unsafe_tag(exc: yaml.MarkedYAMLError) -> str | None:
+    match = re.search(r"constructor for the tag '([^']*)'", exc.problem or "")
+    if not isinstance(exc, yaml.constructor.ConstructorError) or match is None:
+        return None
+    return match.group(1).replace("tag:yaml.org,2002:", "!!")
+
+
+def _yaml_error(exc: yaml.YAMLError, text: str, path: Path, hint: str) -> CassetteError:
+    if isinstance(exc, yaml.reader.ReaderError):
+        problem = f"is not valid YAML: {exc.reason} (character {exc.character!r})"
+        return _error(path, problem, hint, *_position(text, exc.position), text=text)
+    if not isinstance(exc, yaml.MarkedYAMLError):
+        return _error(path, f"is not valid YAML: {exc}", hint, text=text)
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark is not None else None
+    column = mark.column + 1 if mark is not None else None
+    tag = _unsafe_tag(exc)
+    if tag is not None:
+        problem = (
+            f"uses the YAML tag {tag}, which hl-testkit refuses: a cassette is plain data "
+            "(mappings, lists, strings, numbers) and is read with a safe loader, so nothing "
+            "in it was run; remove the tag, or re-record the cassette"
         )
-    return CassetteData(interactions, document.get("recorded_against"))
+        return _error(path, problem, hint, line, column, text=text)
+    problem = f"is not valid YAML: {exc.problem}"
+    if exc.context:
+        problem += f", {exc.context}"
+        where = exc.context_mark
+        if where is not None and (
+            mark is None or (where.line, where.column) != (mark.line, mark.column)
+        ):
+            problem += f" at line {where.line + 1}, column {where.column + 1}"
+    return _error(path, problem, hint, line, column, text=text)
 
 
-def _headers(node: Any, where: str) -> Headers:
+def _locate(text: str, exc: _Invalid) -> tuple[int | None, int | None]:
+    """Line and column of the node at `exc.where`: parse again, keeping positions.
+
+    Only done on error, so a good cassette is parsed once.
+    """
+    try:
+        node: yaml.Node | None = yaml.compose(text, Loader=_Loader)
+    except yaml.YAMLError:
+        return None, None
     if node is None:
-        return {}
-    if not isinstance(node, dict):
-        raise ValueError(f"{where}: headers must be a mapping")
-    headers: Headers = {}
-    for name, value in node.items():
-        if isinstance(value, list) and all(isinstance(v, str) for v in value):
-            headers[str(name)] = list(value)
-        elif isinstance(value, str):
-            headers[str(name)] = value
-        else:
-            raise ValueError(f"{where}: header {name!r} must be a string, got {value!r}")
-    return headers
+        return None, None
+    mark = node.start_mark
+    for step in exc.where:
+        child: yaml.Node | None = None
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                if isinstance(key_node, yaml.ScalarNode) and key_node.value == str(step):
+                    child = value_node
+                    mark = key_node.start_mark if exc.at == "key" else value_node.start_mark
+                    break
+        elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) and step >= 0:
+            child = node.value[step] if step < len(node.value) else None
+            mark = child.start_mark if child is not None else mark
+        if child is None:
+            break
+        node = child
+    return mark.line + 1, mark.column + 1
+
+
+def loads(text: str | bytes, path: Path, *, hint: str = "") -> CassetteData:
+    """Parse and validate a cassette; `path` is for messages.
+
+    Raises `CassetteError` naming the absolute path, the line and column when
+    known, what is wrong, and `hint` (the caller's advice, e.g. how to re-record).
+    """
+    path = Path(os.path.abspath(path))
+    if not text:
+        raise _error(path, f"is empty (0 bytes): {_NOT_EMPTY}", hint)
+    if isinstance(text, bytes):
+        raw = text
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            problem = f"is not UTF-8 text (byte 0x{raw[exc.start]:02x}): binary or damaged data"
+            raise _error(path, problem, hint, *_byte_position(raw, exc.start)) from None
+    nul = text.find("\x00")
+    if nul >= 0:
+        line, column = _position(text, nul)
+        problem = (
+            "holds a NUL byte: it is binary data, or was zero-filled by a crash during a "
+            "write, not a cassette"
+        )
+        raise _error(path, problem, hint, line, column, text=text)
+    if not text.strip():
+        raise _error(path, f"holds only whitespace: {_NOT_EMPTY}", hint)
+    try:
+        document = yaml.load(text, Loader=_Loader)
+    except yaml.YAMLError as exc:
+        raise _yaml_error(exc, text, path, hint) from None
+    if document is None:
+        problem = f"holds no data, only comments: {_NOT_EMPTY}"
+        raise _error(path, problem, hint, text=text)
+    try:
+        data = _from_document(document)
+    except _Invalid as exc:
+        at_line, at_column = _locate(text, exc)
+        raise _error(path, str(exc), hint, at_line, at_column, text=text) from None
+    if not text.endswith("\n"):
+        problem = "ends in the middle of a line: the file was probably cut off mid-write"
+        raise _error(path, problem, hint, *_position(text, len(text)))
+    return data
+
+
+_NOT_EMPTY = (
+    "it was emptied or its write was interrupted, and is not read as a cassette "
+    "without interactions"
+)
 
 
 # -- files --------------------------------------------------------------------------
 
 
-def read(path: Path) -> CassetteData | None:
-    """The cassette at `path`, or None when there is no file."""
+def read(path: Path, *, hint: str = "") -> CassetteData | None:
+    """The validated cassette at `path`, or None when there is no file.
+
+    A file that exists but is not a good cassette raises `CassetteError` (with
+    `hint` appended to its message); it is never taken for an empty cassette.
+    """
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = Path(path).read_bytes()
     except FileNotFoundError:
         return None
-    except UnicodeDecodeError as exc:
-        raise CassetteError(f"cassette {path} is not UTF-8 text: {exc}") from None
-    return loads(text, path)
+    except OSError as exc:
+        raise _error(Path(os.path.abspath(path)), f"cannot be read: {exc}", hint) from None
+    return loads(raw, path, hint=hint)
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write via a temporary file in the same directory, then rename over `path`.
+    """Replace `path` atomically; the one implementation is `hl_testkit.store.write_atomic`."""
+    from hl_testkit import store  # store imports this module
 
-    A crash at any moment leaves either the old file or the new one, never a
-    partial file (the rename is atomic on POSIX and Windows).
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".hl-tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    store.write_atomic(path, text)
