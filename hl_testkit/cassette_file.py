@@ -115,6 +115,9 @@ class RecordedResponse:
 class Interaction:
     request: RecordedRequest
     response: RecordedResponse
+    # Set when the body broke its JSON Schema while recording: kept, and marked,
+    # so the drift can be read in the file and reported.
+    schema_violations: list[str] | None = None
 
 
 @dataclass
@@ -171,13 +174,15 @@ def _describe(value: Any) -> str:
     return f"a {type(value).__name__}"
 
 
-def _mapping(node: Any, where: _Where, what: str, required: tuple[str, ...]) -> dict[str, Any]:
+def _mapping(
+    node: Any, where: _Where, what: str, required: tuple[str, ...], optional: tuple[str, ...] = ()
+) -> dict[str, Any]:
     if not isinstance(node, dict):
         raise _Invalid(
             where, f"{what} must be a mapping with {', '.join(required)}; got {_describe(node)}"
         )
     for key in node:
-        if key not in required:
+        if key not in required and key not in optional:
             raise _Invalid(
                 (*where, key),
                 f"unknown key {key!r} in {what} (expected {', '.join(required)})",
@@ -353,7 +358,12 @@ def _from_document(document: Any) -> CassetteData:
 
 
 def _interaction(item: Any, where: _Where) -> Interaction:
-    _mapping(item, where, "an interaction", ("request", "response"))
+    _mapping(item, where, "an interaction", ("request", "response"), ("schema_violations",))
+    violations = item.get("schema_violations")
+    if violations is not None and not (
+        isinstance(violations, list) and all(isinstance(v, str) for v in violations)
+    ):
+        raise _Invalid((*where, "schema_violations"), "schema_violations must be a list of strings")
     rq_where, rs_where = (*where, "request"), (*where, "response")
     req = _mapping(item["request"], rq_where, "the request", _REQUEST_KEYS)
     resp = _mapping(item["response"], rs_where, "the response", _RESPONSE_KEYS)
@@ -370,6 +380,7 @@ def _interaction(item: Any, where: _Where) -> Interaction:
             headers=_headers(resp["headers"], (*rs_where, "headers")),
             body=_body(resp["body"], (*rs_where, "body")),
         ),
+        violations,
     )
 
 
@@ -408,23 +419,27 @@ def to_document(data: CassetteData) -> dict[str, Any]:
     document: dict[str, Any] = {"format": FORMAT, "recorded_against": data.recorded_against}
     if data.recorded_at is not None:  # older files have none; keep them byte-identical
         document["recorded_at"] = data.recorded_at
-    document["interactions"] = [
-        {
-            "request": {
-                "method": i.request.method,
-                "uri": i.request.uri,
-                "headers": dict(sorted(i.request.headers.items())),
-                "body": body_to_yaml(i.request.body),
-            },
-            "response": {
-                "status": i.response.status,
-                "reason": i.response.reason,
-                "headers": dict(sorted(i.response.headers.items())),
-                "body": body_to_yaml(i.response.body),
-            },
-        }
-        for i in data.interactions
-    ]
+    document["interactions"] = [_interaction_document(i) for i in data.interactions]
+    return document
+
+
+def _interaction_document(i: Interaction) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "request": {
+            "method": i.request.method,
+            "uri": i.request.uri,
+            "headers": dict(sorted(i.request.headers.items())),
+            "body": body_to_yaml(i.request.body),
+        },
+        "response": {
+            "status": i.response.status,
+            "reason": i.response.reason,
+            "headers": dict(sorted(i.response.headers.items())),
+            "body": body_to_yaml(i.response.body),
+        },
+    }
+    if i.schema_violations:
+        document["schema_violations"] = list(i.schema_violations)
     return document
 
 

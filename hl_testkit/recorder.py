@@ -21,7 +21,7 @@ from vcr.cassette import Cassette
 from vcr.patch import CassettePatcherBuilder
 from vcr.record_mode import RecordMode
 
-from hl_testkit import canonical, cassette_file, matching, scrub
+from hl_testkit import canonical, cassette_file, matching, paths, scrub, store
 from hl_testkit.cassette_file import CassetteData, Interaction, RecordedRequest, RecordedResponse
 from hl_testkit.errors import HlTestkitError
 from hl_testkit.misses import MissReport
@@ -81,7 +81,9 @@ class Recording:
 
     def load(self) -> None:
         """Read the cassette (not in rewrite mode, which starts afresh)."""
-        data = None if self.record_mode == "rewrite" else cassette_file.read(self.path)
+        data = (
+            None if self.record_mode == "rewrite" else cassette_file.read(self.path, hint=self.hint)
+        )
         self.existed = data is not None
         if data is not None:
             self.loaded = data.interactions
@@ -141,36 +143,46 @@ class Recording:
         played = {id(i) for i in self.played}
         return [i for i in self.loaded if id(i) not in played]
 
-    def final_interactions(self) -> list[Interaction]:
-        if self.record_mode == "rewrite":
-            return list(self.recorded)
-        if self.record_mode == "all":
-            replaced = {self._stored_key(i) for i in self.recorded}
-            kept = [i for i in self.loaded if self._stored_key(i) not in replaced]
-            return kept + self.recorded
-        return self.loaded + self.recorded
-
     def finish(self, test_failed: bool) -> SaveResult:
-        """Write what was recorded, unless the test failed or nothing changed."""
+        """Write what was recorded, unless the test failed or nothing changed.
+
+        The file is re-read under its lock and merged (another xdist worker may
+        have recorded into the same cassette meanwhile), then written atomically.
+        """
         if self.record_mode == "none" or (self.record_mode == "once" and self.existed):
             return SaveResult("read-only", len(self.loaded))
         if test_failed:
             return SaveResult("discarded" if self.recorded else "none")
-        interactions = self.final_interactions()
         if not self.recorded and self.record_mode != "rewrite":
-            return SaveResult("none", len(interactions))
-        if not interactions:
-            if self.path.exists():
-                self.path.unlink()
-                return SaveResult("removed")
-            return SaveResult("none")
-        text = cassette_file.dumps(CassetteData(interactions, self.recorded_against))
-        self._guard_leaks(text)
-        with contextlib.suppress(OSError):
-            if self.path.read_text(encoding="utf-8") == text:
-                return SaveResult("unchanged", len(interactions))
-        cassette_file.write_atomic(self.path, text)
-        return SaveResult("written", len(interactions))
+            return SaveResult("none", len(self.loaded))
+        count = 0
+
+        def compose(current: CassetteData | None) -> CassetteData | None:
+            nonlocal count
+            on_disk = current.interactions if current else []
+            if self.record_mode == "rewrite":
+                out = list(self.recorded)
+            elif self.record_mode == "all":
+                replaced = {self._stored_key(i) for i in self.recorded}
+                out = [i for i in on_disk if self._stored_key(i) not in replaced]
+                out += self.recorded
+            else:  # once on a new file, new_episodes
+                out = on_disk + self.recorded
+            count = len(out)
+            return CassetteData(out, self.recorded_against) if out else None
+
+        action = store.update(
+            self.path,
+            compose,
+            hint=self.hint,
+            overwrite_corrupt=self.record_mode == "rewrite",
+            before_write=self._guard_leaks,
+        )
+        return SaveResult(action, count)
+
+    @property
+    def hint(self) -> str:
+        return f"Re-record it: {paths.rerecord_command(self.nodeid, 'rewrite')}"
 
     def _guard_leaks(self, text: str) -> None:
         """The last line of defence: no known secret, in any form, reaches the disk."""
@@ -238,13 +250,21 @@ class _HlCassette(Cassette):  # type: ignore[misc]
             return
         body = response["body"]["string"]
         raw_body = getattr(request, "body_bytes", request.body)
+        request_headers = canonical.request_headers(request.headers)
+        # Kept for `clean` alone, which decodes the body by it (as `key_of` does) and then
+        # drops it: without it a gzip request body would be stored compressed, unscrubbed.
+        request_headers.update(
+            (name, str(value))
+            for name, value in request.headers.items()
+            if name.lower() == "content-encoding"
+        )
         self.recording.recorded.append(
             self.recording.clean(
                 Interaction(
                     RecordedRequest(
                         method=request.method.upper(),
                         uri=canonical.canonical_uri(request.uri, self.recording.base_url),
-                        headers=canonical.request_headers(request.headers),
+                        headers=request_headers,
                         body=raw_body.encode("utf-8") if isinstance(raw_body, str) else raw_body,
                     ),
                     RecordedResponse(

@@ -9,12 +9,14 @@ from typing import Any
 
 import pytest
 
-from hl_testkit import paths, scrub
+from hl_testkit import paths, scrub, store
 from hl_testkit.network import NetworkGuard
 from hl_testkit.recorder import Recording, activated
+from hl_testkit.schemas import Route, SchemaSet
 from hl_testkit.settings import Settings, record_mode_for_test
 from hl_testkit.summary import RunStats
 from hl_testkit.target import Target
+from hl_testkit.validation import check_recording
 
 
 @dataclass
@@ -22,14 +24,18 @@ class HlRun:
     settings: Settings
     target: Target
     guard: NetworkGuard
+    schemas: SchemaSet
     stats: RunStats = field(default_factory=RunStats)
 
     @classmethod
     def start(cls, settings: Settings) -> HlRun:
+        # Built once per run: validators are never rebuilt per test or per call.
+        schemas = SchemaSet.with_extra(settings.schema_dir, map(Route.parse, settings.routes))
         guard = NetworkGuard(settings.allow_hosts)
         guard.policy = "loopback" if settings.record_mode == "none" else "open"
         guard.install()
-        return cls(settings, Target(settings), guard)
+        store.cleanup_temp_files(settings.cassette_dir)
+        return cls(settings, Target(settings), guard, schemas)
 
     def stop(self) -> None:
         self.guard.uninstall()
@@ -64,6 +70,7 @@ def use_cassette(
 ) -> Iterator[Recording]:
     """Load, activate, and at the end save (or not) the cassette of `item`."""
     name, marker_mode, marker_vcr = marker_options(item)
+    schema_choice = marker_vcr.pop("schema", True)  # False: off; a name: that schema
     config = dict(vcr_config)
     fixture_mode = config.pop("record_mode", None)
     config.update(marker_vcr)  # the marker is more specific than the fixture
@@ -99,9 +106,24 @@ def use_cassette(
     ):
         yield recording
 
+    outcome = None
+    if run.settings.schema_check and schema_choice is not False:
+        schemas = run.schemas
+        if isinstance(schema_choice, str):
+            schemas = schemas.overriding_success(schema_choice)
+        outcome = check_recording(recording, schemas)
+        if run.settings.schema_strict:
+            run.stats.drift += [
+                f"{f.where}: {', '.join(d.path for d in f.drift)}" for f in outcome.drift
+            ]
+
+    # A schema failure alone does not stop the write: the cassette keeps the
+    # body, marked, so the drift can be read and reported.
     result = recording.finish(bool(test_failed()))
     run.stats.record(recording, result)
     problems = recording.misses + guard.blocked
+    if outcome is not None and outcome.failures:
+        problems.append(outcome.message(recording, recorded=result.action == "written"))
     if problems and not test_failed():
         # The test caught our error and passed anyway: it still must not go green.
         pytest.fail("\n\n".join(problems), pytrace=False)

@@ -25,7 +25,7 @@ import json
 import pathlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urljoin
 
@@ -532,6 +532,18 @@ class SchemaSet:
                 (segments, literal, order, route.schema)
             )
         self._table = table
+
+    def overriding_success(self, name: str) -> SchemaSet:
+        """The same set, but every 2xx answer checked against schema `name`.
+
+        For `@pytest.mark.hl_cassette(schema="...")`; shares the built validators.
+        """
+        routes = tuple(
+            replace(r, schema=name) if 200 <= r.status < 300 else r for r in self._routes
+        )
+        other = object.__new__(SchemaSet)
+        other._setup(self._schemas, routes, self._registry, self._validators)
+        return other
 
     @classmethod
     def default(cls) -> SchemaSet:

@@ -49,7 +49,27 @@ def add_options(parser: pytest.Parser) -> None:
         help="a host that tests may reach in replay (repeatable; '*' allows all). "
         "Also ini hl_allow_hosts.",
     )
+    group.addoption(
+        "--hl-no-schema",
+        action="store_true",
+        default=False,
+        help="do not check response bodies against their JSON Schemas this run.",
+    )
+    group.addoption(
+        "--hl-schema-strict",
+        action="store_true",
+        default=None,
+        help="also report properties the schemas do not name (drift); ini hl_schema_strict.",
+    )
     parser.addini("hl_record_mode", "default record mode (none)", default="")
+    parser.addini("hl_schema_strict", "report drift (extra properties)", type="bool", default=False)
+    parser.addini("hl_schema_dir", "directory of schema files adding to or overriding ours")
+    parser.addini(
+        "hl_routes",
+        "more routes, one per line: METHOD /path/{param} STATUS SCHEMA",
+        type="linelist",
+        default=[],
+    )
     parser.addini("hl_cassette_dir", "cassette directory, relative to rootdir", default="")
     parser.addini("hl_allow_hosts", "hosts tests may reach in replay", type="linelist", default=[])
     parser.addini(
@@ -74,6 +94,10 @@ class Settings:
     base_url: str | None  # as configured; None means "not configured"
     api_key: str | None
     allow_hosts: tuple[str, ...]
+    schema_check: bool = True
+    schema_strict: bool = False
+    schema_dir: Path | None = None
+    routes: tuple[str, ...] = ()
     secret_env: tuple[str, ...] = ()
     scrub_headers: tuple[str, ...] = ()
     scrub_query: tuple[str, ...] = ()
@@ -105,6 +129,14 @@ class Settings:
             or None,
             api_key=os.environ.get("HUMANLOOP_API_KEY") or None,
             allow_hosts=tuple(allow),
+            schema_check=not config.getoption("hl_no_schema"),
+            schema_strict=bool(
+                config.getoption("hl_schema_strict") or config.getini("hl_schema_strict")
+            ),
+            schema_dir=config.rootpath / schema_dir
+            if (schema_dir := config.getini("hl_schema_dir"))
+            else None,
+            routes=tuple(config.getini("hl_routes")),
             secret_env=tuple(config.getini("hl_secret_env")),
             scrub_headers=tuple(config.getini("hl_scrub_headers")),
             scrub_query=tuple(config.getini("hl_scrub_query")),

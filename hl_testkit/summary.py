@@ -15,6 +15,7 @@ class RunStats:
     counts: Counter[str] = field(default_factory=Counter)
     written: list[str] = field(default_factory=list)
     discarded: list[str] = field(default_factory=list)
+    drift: list[str] = field(default_factory=list)
 
     def record(self, recording: Recording, result: SaveResult) -> None:
         c = self.counts
@@ -34,13 +35,18 @@ class RunStats:
         counts = other.get("counts", {})
         if isinstance(counts, dict):
             self.counts.update({str(k): int(v) for k, v in counts.items()})
-        for name in ("written", "discarded"):
+        for name in ("written", "discarded", "drift"):
             values = other.get(name, [])
             if isinstance(values, list):
                 getattr(self, name).extend(str(v) for v in values)
 
     def as_data(self) -> dict[str, object]:
-        return {"counts": dict(self.counts), "written": self.written, "discarded": self.discarded}
+        return {
+            "counts": dict(self.counts),
+            "written": self.written,
+            "discarded": self.discarded,
+            "drift": self.drift,
+        }
 
     def lines(self) -> list[str]:
         c = self.counts
@@ -53,4 +59,5 @@ class RunStats:
         ]
         out += [f"  written: {p}" for p in sorted(self.written)]
         out += [f"  not saved (test failed): {p}" for p in sorted(self.discarded)]
+        out += [f"  drift (not in the schema): {d}" for d in self.drift]
         return out

@@ -1,0 +1,57 @@
+"""Schema checks of the responses a test received, recorded or replayed.
+
+Every routed response (the sessions API's, and any route the user adds) is
+checked against its JSON Schema; a failure names the operation, status, each
+violation with its JSON path, expected and actual, and the cassette and
+interaction index.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from hl_testkit.cassette_file import Interaction
+from hl_testkit.check import Finding, check_interaction
+from hl_testkit.recorder import Recording
+from hl_testkit.schemas import SchemaSet
+
+
+@dataclass
+class SchemaOutcome:
+    failures: list[Finding] = field(default_factory=list)
+    drift: list[Finding] = field(default_factory=list)
+
+    def message(self, recording: Recording, recorded: bool) -> str:
+        lines = [f"hl-testkit: {len(self.failures)} response body(ies) break their JSON Schema"]
+        for finding in self.failures:
+            lines.append(f"  {finding.where}")
+            lines += [f"    {violation}" for violation in finding.violations]
+        if recorded:
+            lines.append(
+                f"The cassette {recording.path} was written anyway, each such interaction "
+                "marked with `schema_violations`, so the drift can be read and reported."
+            )
+        lines.append(
+            "If the API changed on purpose, update the schema (ini hl_schema_dir) or turn the "
+            "check off for this test: @pytest.mark.hl_cassette(schema=False)."
+        )
+        return "\n".join(lines)
+
+
+def check_recording(recording: Recording, schemas: SchemaSet) -> SchemaOutcome:
+    """Check what the test played back and what it recorded."""
+    outcome = SchemaOutcome()
+    positions = {id(i): n for n, i in enumerate(recording.loaded)}
+    offset = 0 if recording.record_mode == "rewrite" else len(recording.loaded)
+    pairs: list[tuple[int, Interaction]] = [(positions[id(i)], i) for i in recording.played]
+    pairs += [(offset + n, i) for n, i in enumerate(recording.recorded)]
+    for index, interaction in pairs:
+        finding = check_interaction(recording.path, index, interaction, schemas)
+        if finding is None:
+            continue
+        if finding.violations:
+            outcome.failures.append(finding)
+            interaction.schema_violations = [str(v) for v in finding.violations]
+        if finding.drift:
+            outcome.drift.append(finding)
+    return outcome

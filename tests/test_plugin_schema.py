@@ -1,0 +1,186 @@
+"""Schema checks inside the plugin: at replay, at record, drift, user routes, opt-outs."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from hl_testkit import cassette_file
+
+TEST = """
+def test_get(sessions):
+    assert sessions.get(id="sesh_demo").status == 200
+"""
+
+
+def _record(pytester: pytest.Pytester) -> Path:
+    pytester.makepyfile(test_x=TEST)
+    pytester.runpytest("--hl-record-mode=once").assert_outcomes(passed=1)
+    return pytester.path / "cassettes" / "test_x" / "test_get.yaml"
+
+
+def _tamper(path: Path, **changes: object) -> None:
+    data = cassette_file.read(path)
+    assert data is not None
+    body = json.loads(data.interactions[0].response.body)
+    body.update(changes)
+    data.interactions[0].response.body = json.dumps(body).encode()
+    path.write_text(cassette_file.dumps(data), encoding="utf-8")
+
+
+def test_a_tampered_cassette_fails_in_replay_with_path_and_index(pytester: pytest.Pytester) -> None:
+    path = _record(pytester)
+    _tamper(path, id=42, created_at="not-a-date")
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1, errors=1)
+    out = result.stdout.str()
+    assert "break their JSON Schema" in out
+    assert f"{path}, interaction 0" in out or "interaction 0" in out
+    assert "GET /sessions/sesh_demo" in out
+    assert "$.id" in out
+    assert "$.created_at" in out
+    assert "date-time" in out
+
+
+def test_no_schema_option_and_marker_turn_the_check_off(pytester: pytest.Pytester) -> None:
+    path = _record(pytester)
+    _tamper(path, id=42)
+    pytester.runpytest("--hl-no-schema").assert_outcomes(passed=1)
+    pytester.makepyfile(
+        test_x="""
+import pytest
+
+@pytest.mark.hl_cassette(schema=False)
+def test_get(sessions):
+    assert sessions.get(id="sesh_demo").status == 200
+"""
+    )
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_marker_picks_another_schema(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_x="""
+import pytest
+
+@pytest.mark.hl_cassette(schema="session_created")
+def test_get(sessions):
+    assert sessions.get(id="sesh_demo").status == 200
+"""
+    )
+    # A full session body is a valid CreateSessionResponse (id + extras): passes.
+    pytester.runpytest("--hl-record-mode=once").assert_outcomes(passed=1)
+    pytester.makepyfile(
+        test_x="""
+import pytest
+
+@pytest.mark.hl_cassette(schema="session_page")
+def test_get(sessions):
+    assert sessions.get(id="sesh_demo").status == 200
+"""
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*schema session_page*"])
+
+
+def test_drift_is_reported_only_when_strict(pytester: pytest.Pytester) -> None:
+    path = _record(pytester)
+    _tamper(path, brand_new_field=1)
+    plain = pytester.runpytest()
+    plain.assert_outcomes(passed=1)
+    assert "not in the schema" not in plain.stdout.str()
+    strict = pytester.runpytest("--hl-schema-strict")
+    strict.assert_outcomes(passed=1)
+    strict.stdout.fnmatch_lines(["*drift (not in the schema)*$.brand_new_field*"])
+
+
+class _BadApi(BaseHTTPRequestHandler):
+    """Answers a session whose id breaks the schema, and a project for a user route."""
+
+    def do_GET(self) -> None:
+        if self.path.startswith("/v4/projects/"):
+            body: dict[str, object] = {"id": "pr_1", "name": 7}
+        else:
+            body = {"id": "bad", "projects": [], "datapoints_count": 0, "created_at": "x"}
+        data = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def bad_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _BadApi)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_address[1]}/v4"
+    monkeypatch.setenv("HUMANLOOP_BASE_URL", base)
+    monkeypatch.setenv("HUMANLOOP_API_KEY", "a-test-key-123")
+    yield base
+    server.shutdown()
+    server.server_close()
+
+
+def test_recording_a_bad_body_fails_and_keeps_it_marked(
+    pytester: pytest.Pytester, bad_api: str
+) -> None:
+    path = _record_failing(pytester)
+    data = cassette_file.read(path)
+    assert data is not None
+    violations = data.interactions[0].schema_violations
+    assert violations is not None
+    assert any(v.startswith("$.id") for v in violations)
+    assert "schema_violations:" in path.read_text(encoding="utf-8")
+
+
+def _record_failing(pytester: pytest.Pytester) -> Path:
+    pytester.makepyfile(test_x=TEST)
+    result = pytester.runpytest("--hl-record-mode=once")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*written anyway*schema_violations*"])
+    return pytester.path / "cassettes" / "test_x" / "test_get.yaml"
+
+
+def test_user_schema_for_another_endpoint(pytester: pytest.Pytester, bad_api: str) -> None:
+    schemas = pytester.mkdir("my_schemas")
+    (schemas / "project.json").write_text(
+        json.dumps(
+            {
+                "type": "object",
+                "required": ["id", "name"],
+                "properties": {"name": {"type": "string"}},
+            }
+        ),
+        encoding="utf-8",
+    )
+    pytester.makeini(
+        """
+[pytest]
+hl_schema_dir = my_schemas
+hl_routes =
+    GET /projects/{id} 200 project
+"""
+    )
+    pytester.makepyfile(
+        test_p="""
+import requests
+
+def test_project(hl_cassette):
+    r = requests.get(hl_cassette.base_url + "/projects/pr_1", timeout=5)
+    assert r.status_code == 200
+"""
+    )
+    result = pytester.runpytest("--hl-record-mode=once")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*GET /projects/pr_1*", "*$.name*"])
