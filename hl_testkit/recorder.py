@@ -69,6 +69,8 @@ class Recording:
     nodeid: str
     api_key: str = ""
     recorded_against: str | None = None
+    recorded_at: str | None = None
+    refresh_date: bool = False  # set when an expired cassette is re-recorded
     secrets: list[scrub.Secret] = field(default_factory=list, repr=False)
     rules: scrub.ScrubRules = scrub.DEFAULT_RULES
     existed: bool = False
@@ -86,6 +88,7 @@ class Recording:
         )
         self.existed = data is not None
         if data is not None:
+            self.recorded_at = data.recorded_at
             self.loaded = data.interactions
             self._index = matching.CassetteIndex.of(map(self._stored_key, self.loaded))
 
@@ -169,13 +172,18 @@ class Recording:
             else:  # once on a new file, new_episodes
                 out = on_disk + self.recorded
             count = len(out)
-            return CassetteData(out, self.recorded_against) if out else None
+            if not out:
+                return None
+            # An expired cassette re-recorded gets today's date even if nothing changed.
+            date = store.today() if self.refresh_date else None
+            return CassetteData(out, self.recorded_against, date)
 
         action = store.update(
             self.path,
             compose,
             hint=self.hint,
             overwrite_corrupt=self.record_mode == "rewrite",
+            stamp=not self.refresh_date,
             before_write=self._guard_leaks,
         )
         return SaveResult(action, count)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 import pytest
@@ -91,6 +93,22 @@ def use_cassette(
         rules=rules,
     )
     recording.load()
+    if expired(run.settings, recording):
+        message = (
+            f"hl-testkit: cassette {recording.path} was recorded on {recording.recorded_at}, "
+            f"longer ago than hl_max_cassette_age allows. Re-record it: {recording.hint}"
+        )
+        if run.settings.on_expired == "fail":
+            pytest.fail(message, pytrace=False)
+        elif run.settings.on_expired == "warn":
+            warnings.warn(ExpiredCassetteWarning(message), stacklevel=1)
+        else:  # rerecord: this test records afresh against the configured target
+            recording.record_mode = mode = "rewrite"
+            recording.refresh_date = True
+            endpoint = run.target.endpoint("rewrite")
+            recording.base_url, recording.api_key = endpoint.base_url, endpoint.api_key
+            recording.recorded_against = endpoint.recorded_against
+            recording.load()
     if endpoint.kind == "standin":
         run.target.reset()
 
@@ -122,11 +140,32 @@ def use_cassette(
     result = recording.finish(bool(test_failed()))
     run.stats.record(recording, result)
     problems = recording.misses + guard.blocked
+    unused = recording.unplayed if recording.record_mode in ("none", "once") else []
+    run.stats.counts["unused"] += len(unused)
+    if unused and run.settings.strict:
+        listed = "\n".join(
+            f"  #{recording.loaded.index(i)} {i.request.method} {i.request.uri}" for i in unused
+        )
+        problems.append(
+            f"hl-testkit (--hl-strict): {recording.path} holds {len(unused)} interaction(s) "
+            f"this test did not play:\n{listed}\nRe-record it: {recording.hint}"
+        )
     if outcome is not None and outcome.failures:
         problems.append(outcome.message(recording, recorded=result.action == "written"))
     if problems and not test_failed():
         # The test caught our error and passed anyway: it still must not go green.
         pytest.fail("\n\n".join(problems), pytrace=False)
+
+
+class ExpiredCassetteWarning(UserWarning):
+    """A cassette older than ini hl_max_cassette_age."""
+
+
+def expired(settings: Settings, recording: Recording) -> bool:
+    if settings.max_age is None or not recording.existed or not recording.recorded_at:
+        return False
+    made = datetime.fromisoformat(recording.recorded_at).replace(tzinfo=timezone.utc)
+    return datetime.now(timezone.utc) - made > settings.max_age
 
 
 def short_failure(item: pytest.Item, excinfo: pytest.ExceptionInfo[BaseException]) -> str:

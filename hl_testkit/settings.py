@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
 import pytest
 
+from hl_testkit.errors import HlTestkitError
 from hl_testkit.recorder import RECORD_MODES, validate_record_mode
 
 TargetKind = Literal["replay", "live", "standin"]
@@ -61,6 +63,17 @@ def add_options(parser: pytest.Parser) -> None:
         default=None,
         help="also report properties the schemas do not name (drift); ini hl_schema_strict.",
     )
+    group.addoption(
+        "--hl-strict",
+        action="store_true",
+        default=None,
+        help="fail a test whose cassette holds interactions it did not play (ini hl_strict).",
+    )
+    parser.addini("hl_strict", "fail on unused interactions", type="bool", default=False)
+    parser.addini(
+        "hl_max_cassette_age", "e.g. 30d, 12h, 2w: older cassettes are expired", default=""
+    )
+    parser.addini("hl_on_expired", "warn (default), fail or rerecord", default="warn")
     parser.addini("hl_record_mode", "default record mode (none)", default="")
     parser.addini("hl_schema_strict", "report drift (extra properties)", type="bool", default=False)
     parser.addini("hl_schema_dir", "directory of schema files adding to or overriding ours")
@@ -94,6 +107,9 @@ class Settings:
     base_url: str | None  # as configured; None means "not configured"
     api_key: str | None
     allow_hosts: tuple[str, ...]
+    strict: bool = False
+    max_age: timedelta | None = None
+    on_expired: str = "warn"
     schema_check: bool = True
     schema_strict: bool = False
     schema_dir: Path | None = None
@@ -129,6 +145,9 @@ class Settings:
             or None,
             api_key=os.environ.get("HUMANLOOP_API_KEY") or None,
             allow_hosts=tuple(allow),
+            strict=bool(config.getoption("hl_strict") or config.getini("hl_strict")),
+            max_age=parse_age(str(config.getini("hl_max_cassette_age"))),
+            on_expired=_on_expired(str(config.getini("hl_on_expired"))),
             schema_check=not config.getoption("hl_no_schema"),
             schema_strict=bool(
                 config.getoption("hl_schema_strict") or config.getini("hl_schema_strict")
@@ -154,6 +173,29 @@ class Settings:
             f"hl-testkit: record mode {self.record_mode} (from {self.record_mode_from}); "
             f"{where}; cassettes in {self.cassette_dir}"
         )
+
+
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_age(text: str) -> timedelta | None:
+    """`30d`, `12h`, `2w`, `90m` → a timedelta; empty → None (no age policy)."""
+    text = text.strip()
+    if not text:
+        return None
+    number, unit = text[:-1], text[-1:].lower()
+    if unit not in _UNITS or not number.isdigit():
+        raise HlTestkitError(
+            f"ini hl_max_cassette_age = {text!r}: expected a whole number and a unit "
+            "(m, h, d or w), e.g. 30d"
+        )
+    return timedelta(**{_UNITS[unit]: int(number)})
+
+
+def _on_expired(text: str) -> str:
+    if text not in ("warn", "fail", "rerecord"):
+        raise HlTestkitError(f"ini hl_on_expired = {text!r}: expected warn, fail or rerecord")
+    return text
 
 
 def _record_mode(config: pytest.Config) -> tuple[str, str]:
