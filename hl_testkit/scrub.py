@@ -123,11 +123,16 @@ def _named_forms(value: str) -> list[tuple[str, str]]:
     raw = value.encode("utf-8")
     for name, encode in (("base64", base64.b64encode), ("base64url", base64.urlsafe_b64encode)):
         full = encode(raw).decode("ascii")
-        forms += [(name, full), (name, full.rstrip("="))]
+        plain = [(name, full), (name, full.rstrip("="))]
         for shift in (0, 1, 2):
             core = _base64_core(encode, raw, shift)
             if len(core) >= 8:  # shorter cores could turn up in any base64 by chance
-                forms.append(("base64-embedded", core))
+                plain.append(("base64-embedded", core))
+        for form, text in plain:  # base64 has `+`, `/`, `=` too: in a URL, in PHP's JSON
+            pct = quote(text, safe="")
+            forms += [(form, text), (f"percent-encoded {form}", pct)]
+            forms += [(f"percent-encoded {form}", _lower_hex(pct))]
+            forms += [(f"json-escaped {form}", text.replace("/", "\\/"))]
     unique: dict[str, str] = {}
     for name, text in forms:
         unique.setdefault(text, name)
@@ -150,6 +155,40 @@ def _base64_core(encode: Callable[[bytes], bytes], raw: bytes, shift: int) -> st
     return encoded[start:end]
 
 
+#: The base forms that `_any_escaping` patterns are made of; the rest of
+#: `_named_forms` are escapings of these, kept for their names.
+_BASE_FORMS = frozenset({"raw", "base64", "base64url", "base64-embedded"})
+
+
+def _any_escaping(text: str) -> str:
+    """A regex for `text` with each non-alphanumeric character raw or escaped, in any mix.
+
+    Percent-encoded (either hex case; `+` for a space), JSON-escaped (`\\u002B`,
+    `\\/`): a value half-encoded by `quote(key, safe="/=")`, or JSON from an encoder
+    that escapes more than it must (.NET, PHP), is none of the fixed forms.
+    """
+    parts = []
+    for char in text:
+        if char.isascii() and char.isalnum():
+            parts.append(char)
+            continue
+        escapes = [
+            re.escape(char),
+            "".join("%" + _any_case(f"{byte:02X}") for byte in char.encode("utf-8")),
+            r"\\u" + _any_case(f"{ord(char):04X}"),
+        ]
+        if char in '"\\/':
+            escapes.append(re.escape("\\" + char))
+        if char == " ":
+            escapes.append(r"\+")
+        parts.append(f"(?:{'|'.join(escapes)})")
+    return "".join(parts)
+
+
+def _any_case(hex_digits: str) -> str:
+    return "".join(f"[{d}{d.lower()}]" if d.isalpha() else d for d in hex_digits)
+
+
 class _Replacer:
     """One regex over every form of every secret: one pass, longest form first."""
 
@@ -158,32 +197,54 @@ class _Replacer:
         for secret in secrets:  # longest first: its forms win ties with a shorter key's
             for name, text in _named_forms(secret.value):
                 self.forms.setdefault(text, (name, secret))
-        # Longest first, so an alternation never stops at a shorter overlapping form.
-        ordered = sorted(self.forms, key=len, reverse=True)
-        self.text_re = re.compile("|".join(map(re.escape, ordered))) if ordered else None
-        self.bytes_re = (
-            re.compile(b"|".join(re.escape(t.encode("utf-8")) for t in ordered))
-            if ordered
-            else None
+        # Each base form in any escaping; longest first, so an alternation never stops
+        # at a shorter overlapping form. No groups: they would cost sre its fast scan.
+        self.bases = sorted(
+            (
+                (text, name, secret)
+                for text, (name, secret) in self.forms.items()
+                if name in _BASE_FORMS
+            ),
+            key=lambda base: len(base[0]),
+            reverse=True,
         )
+        patterns = [_any_escaping(text) for text, _, _ in self.bases]
+        self.base_res = [re.compile(p) for p in patterns]
+        self.text_re = re.compile("|".join(patterns)) if patterns else None
+        self.bytes_re = re.compile("|".join(patterns).encode("utf-8")) if patterns else None
+        self._found: dict[str, tuple[str, Secret]] = {}
+
+    def _identify(self, found: str) -> tuple[str, Secret]:
+        """The form name and the secret of a match (there are few: each is looked up)."""
+        if found in self.forms:
+            return self.forms[found]
+        if found not in self._found:
+            _, base, secret = next(
+                b for b, r in zip(self.bases, self.base_res, strict=True) if r.fullmatch(found)
+            )
+            kind = "percent-encoded" if "%" in found else "json-escaped" if "\\" in found else ""
+            kind = kind or "form-encoded"  # only a `+` for a space sets it apart
+            self._found[found] = (kind if base == "raw" else f"{kind} {base}"), secret
+        return self._found[found]
 
     def text(self, text: str) -> str:
         if self.text_re is None:
             return text
-        return self.text_re.sub(lambda m: self.forms[m.group()][1].placeholder, text)
+        return self.text_re.sub(lambda m: self._identify(m.group())[1].placeholder, text)
 
     def data(self, data: bytes) -> bytes:
         if self.bytes_re is None:
             return data
         return self.bytes_re.sub(
-            lambda m: self.forms[m.group().decode("utf-8")][1].placeholder.encode("utf-8"), data
+            lambda m: self._identify(m.group().decode("utf-8"))[1].placeholder.encode("utf-8"),
+            data,
         )
 
     def find(self, data: bytes) -> Iterator[tuple[int, str, Secret]]:
         if self.bytes_re is None:
             return
         for m in self.bytes_re.finditer(data):
-            name, secret = self.forms[m.group().decode("utf-8")]
+            name, secret = self._identify(m.group().decode("utf-8"))
             yield m.start(), name, secret
 
 

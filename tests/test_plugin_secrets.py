@@ -2,10 +2,13 @@
 
 The server (tests/hostile_server.py, on loopback) sends the caller's key back
 in headers, JSON, error messages and reason phrases, cookies, redirects,
-gzip bodies, query strings and base64. Each inner test (through `pytester`)
-records against it with `--hl-record-mode=once`; then the cassette directory
-is searched for every form of every secret, so is pytest's output, and the
-cassettes replay with no key set and the server gone. The leak guard is
+gzip bodies, query strings (whole, half-encoded), base64 (also URL-encoded)
+and over-escaped JSON; the client sends provider keys in plain and gzipped
+JSON bodies, and the official SDK takes part. Each inner test (through
+`pytester`) records against it with `--hl-record-mode=once`; then every file
+is searched for every form of every secret (percent- and JSON-decoded too,
+base64 bodies decoded), so is pytest's output, and the cassettes replay with
+no key set and the server gone. The leak guard is
 shown to catch a missing rule without writing anything, a replay miss to
 print placeholders, and `hl-testkit scan` to tell a clean directory from a
 planted leak, never printing the secret.
@@ -17,24 +20,33 @@ import base64
 import gzip
 import io
 import json
+import re
 import shutil
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, quote_plus, unquote
 
 import pytest
 import yaml
 
 from hl_testkit.scan import run_scan
-from hl_testkit.scrub import DEFAULT_SECRET_ENV, secret_forms
+from hl_testkit.scrub import (
+    DEFAULT_SECRET_ENV,
+    Leak,
+    find_leaks,
+    known_secrets,
+    scrub_text,
+    secret_forms,
+)
 from tests.hostile_server import HostileServer, b64
 
 pytest.importorskip("humanloop")
 
-# `+`, `/` and `=` change under every URL encoding; neither is in base64's output here,
-# so the base64 forms are plain too.
+# `+`, `/` and `=` change under every URL encoding. The `~` puts a `+` into the base64 of
+# OPENAI_KEY (c2st...OTh+NzY1...), so that its URL-encoded base64 differs from its base64.
 HL_KEY = "hl_sk+te/st=Key123456"
-OPENAI_KEY = "sk-op+en/AI=key987654321"
+OPENAI_KEY = "sk-op+en/AI=key98~7654321"
 SECRETS = {"HUMANLOOP_API_KEY": HL_KEY, "OPENAI_API_KEY": OPENAI_KEY}
 RUN = ("-p", "no:cacheprovider")
 
@@ -100,6 +112,11 @@ def test_redirect(hl_cassette, http):
     got = http.get(hl_cassette.base_url + "/echo/redirect", timeout=5)
     assert [r.status_code for r in got.history] == [302]
     assert got.status_code == 200 and got.json()["landed"] is True
+
+
+def test_unicode_escaped_json(hl_cassette, http):
+    got = http.get(hl_cassette.base_url + "/echo/escaped", timeout=5)
+    assert got.status_code == 200 and got.json()["detail"].startswith("bad key ")
 
 
 def test_gzip_response(hl_cassette, http):
@@ -206,11 +223,15 @@ def test_body_miss(hl_cassette):
 # -- fixtures and helpers -------------------------------------------------------------
 
 
+PROXY_ENV = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
+
+
 @pytest.fixture(autouse=True)
 def _only_our_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No outside key, mode or base URL; no proxy to carry loopback traffic elsewhere."""
     for name in ("HL_RECORD_MODE", "HUMANLOOP_BASE_URL", "HLT_LEAKY", "HLT_PAGE"):
         monkeypatch.delenv(name, raising=False)
-    for name in DEFAULT_SECRET_ENV:
+    for name in (*DEFAULT_SECRET_ENV, *PROXY_ENV, *(p.lower() for p in PROXY_ENV)):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -232,15 +253,34 @@ def live_against(monkeypatch: pytest.MonkeyPatch, server: HostileServer) -> None
 
 def every_form() -> dict[str, tuple[str, str]]:
     """Text → (source, text) for every form of every secret: what must appear nowhere."""
-    forms = {text: (source, text) for source, value in SECRETS.items() for text in secret_forms(value)}
-    assert HL_KEY in forms and b64(HL_KEY) in forms and "hl_sk%2Bte%2Fst%3DKey123456" in forms
+    forms = {
+        text: (source, text) for source, value in SECRETS.items() for text in secret_forms(value)
+    }
+    assert {HL_KEY, b64(HL_KEY), "hl_sk%2Bte%2Fst%3DKey123456"} <= set(forms)
     return forms
+
+
+def decodings(text: str) -> list[str]:
+    """`text` as it is, percent-decoded, and JSON-unescaped.
+
+    A key partly percent-encoded (`%2B` but a raw `/`) or escaped as JSON allows
+    (`\\u002B`) has no form of its own; decoded, it shows.
+    """
+    unescaped = re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), text)
+    return [text, unquote(text), unescaped.replace("\\/", "/")]
 
 
 def leaks_in(text: str | bytes) -> list[str]:
     """Which secrets (by source, never by value) occur in `text`, in any form."""
-    data = text.encode("utf-8") if isinstance(text, str) else text
-    return sorted({source for form, (source, _) in every_form().items() if form.encode() in data})
+    data = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+    return sorted(
+        {
+            source
+            for variant in decodings(data)
+            for form, (source, _) in every_form().items()
+            if form in variant
+        }
+    )
 
 
 def stored_bodies(document: Any) -> Iterator[bytes]:
@@ -300,11 +340,12 @@ def test_a_hostile_server_leaves_no_secret_on_disk_or_in_output_and_replays_offl
     assert routes == {
         "/v4/sessions",
         *(f"/v4/echo/{r}" for r in ("header", "json", "error", "cookie", "redirect")),
-        *(f"/v4/echo/{r}" for r in ("landing", "gzip", "query", "provider")),
+        *(f"/v4/echo/{r}" for r in ("landing", "escaped", "gzip", "query", "provider")),
     }
     assert {r.credential for r in hostile.received} == {HL_KEY}
     provider = [r.body for r in hostile.received if r.target == "/v4/echo/provider"]
-    assert len(provider) == 2 and all(OPENAI_KEY.encode() in body for body in provider)
+    assert len(provider) == 2
+    assert all(OPENAI_KEY.encode() in body for body in provider)
 
     files = cassette_files(cassettes)
     assert len(files) == HOSTILE_COUNT, sorted(files)
@@ -346,10 +387,8 @@ def test_hl_testkit_scan_passes_the_recorded_directory_and_flags_a_planted_leak(
 
     out, err = io.StringIO(), io.StringIO()
     assert run_scan([str(planted)], SECRETS, out, err) == 1
-    line = text.splitlines().index(
-        next(s for s in text.splitlines() if "<HUMANLOOP_API_KEY>" in s)
-    )
-    assert f"{victim}:{line + 1}: secret, base64 (HUMANLOOP_API_KEY)" in out.getvalue()
+    line = next(n for n, s in enumerate(text.splitlines(), 1) if "<HUMANLOOP_API_KEY>" in s)
+    assert f"{victim}:{line}: secret, base64 (HUMANLOOP_API_KEY)" in out.getvalue()
     assert leaks_in(out.getvalue() + err.getvalue()) == []
 
 
@@ -438,9 +477,36 @@ def test_the_helpers_do_see_a_leak(tmp_path: Path) -> None:
     for source, value in SECRETS.items():
         for form in secret_forms(value):
             assert leaks_in(f"x {form} y") == [source]
+        assert leaks_in(quote(value, safe="/=")) == [source]  # half-encoded
+        assert leaks_in(json.dumps(value).replace("+", "\\u002B")) == [source]
+        assert leaks_in(quote_plus(b64(value))) == [source]
+    assert leaks_in("<HUMANLOOP_API_KEY> <OPENAI_API_KEY> <REDACTED>") == []
     body = base64.b64encode(gzip.compress(json.dumps({"k": OPENAI_KEY}).encode())).decode()
     document: Mapping[str, Any] = {
         "interactions": [{"request": {"body": {"base64": body}}, "response": {"body": None}}]
     }
     (tmp_path / "c.yaml").write_text(yaml.safe_dump(document), encoding="utf-8")
     assert leaks_under(tmp_path) == {"c.yaml": ["OPENAI_API_KEY"]}
+
+
+@pytest.mark.parametrize(
+    ("text", "source", "form"),
+    [
+        # half-encoded, as by quote(key, safe="/="): `%2B`, but `/` and `=` as they are
+        (quote(HL_KEY, safe="/="), "HUMANLOOP_API_KEY", "percent-encoded"),
+        # JSON from .NET, which writes `+` as \u002B
+        (HL_KEY.replace("+", "\\u002B"), "HUMANLOOP_API_KEY", "json-escaped"),
+        # base64 in a URL: its `+` is %2B
+        (quote_plus(b64(OPENAI_KEY)), "OPENAI_API_KEY", "percent-encoded base64"),
+        (b64(OPENAI_KEY).replace("+", "\\u002b"), "OPENAI_API_KEY", "json-escaped base64"),
+    ],
+    ids=["half-encoded", "dotnet-json", "base64-in-url", "base64-in-dotnet-json"],
+)
+def test_escapings_that_are_no_fixed_form_are_scrubbed_and_found(
+    text: str, source: str, form: str
+) -> None:
+    """What the hostile server's half-encoded, over-escaped and URL-encoded base64 echoes
+    rely on: the scrubber replaces them, and the guard and scan name them."""
+    secrets = known_secrets(SECRETS)
+    assert find_leaks(f"a: 1\nb: x{text}y\n", secrets) == [Leak(source, form, 2)]
+    assert scrub_text(f"x{text}y", secrets) == f"x<{source}>y"
