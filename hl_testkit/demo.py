@@ -1,57 +1,141 @@
-"""`hl-testkit demo`: the stand-in server and the client, end to end, in a few seconds."""
+"""`hl-testkit demo`: the whole loop on the embedded stand-in, in a few seconds.
+
+It writes a small test suite into a temporary directory, records it against
+the stand-in (scrubbing on), replays it with the network blocked, checks every
+recorded body against its JSON Schema, scans the cassettes for secrets, and
+reports what happened in each phase and how long it took.
+"""
 
 from __future__ import annotations
 
-import json
+import io
+import os
+import subprocess
+import sys
+import tempfile
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TextIO
 
-from hl_testkit.client import ApiResponse, SessionsClient
-from hl_testkit.errors import ApiException
-from hl_testkit.schemas import validate_response
-from hl_testkit.standin import DEMO_PROJECT_ID, DEMO_SESSION_ID, StandinServer, default_seed
+from hl_testkit import cassette_file
+
+SUITE = '''\
+"""A small suite against the sessions API, written by `hl-testkit demo`."""
+
+import pytest
+
+from hl_testkit import ApiException
 
 
-def run_demo(out: TextIO) -> int:
-    """Start the stand-in, call create/get/list (and two errors), check every body."""
-    failures = 0
+def test_create_then_get(sessions):
+    created = sessions.create()
+    assert created.status == 201
+    assert sessions.get(id=created.body["id"]).body["datapoints_count"] == 0
 
-    def show(label: str, operation: str, status: int, body: object) -> None:
-        nonlocal failures
-        violations = validate_response(operation, status, body) or []
-        failures += bool(violations)
-        verdict = "valid" if not violations else f"INVALID: {'; '.join(map(str, violations))}"
-        text = json.dumps(body, ensure_ascii=False)
-        shown = text if len(text) <= 110 else text[:107] + "..."
-        out.write(f"  {label:<34} {status}  schema {verdict}\n    {shown}\n")
 
-    with StandinServer(seed=default_seed()) as server:
-        out.write(f"stand-in Humanloop v4 sessions API on {server.base_url}\n")
-        with SessionsClient(server.api_key, base_url=server.base_url) as client:
-            created = client.create()
-            show("create()", "create", created.status, created.body)
-            fetched = client.get(id=created.body["id"])
-            show(f"get(id={created.body['id']!r})", "get", fetched.status, fetched.body)
-            seeded = client.get(id=DEMO_SESSION_ID)
-            show(f"get(id={DEMO_SESSION_ID!r})", "get", seeded.status, seeded.body)
-            page = 1
-            while True:
-                result = client.list(project_id=DEMO_PROJECT_ID, page=page, size=10)
-                records = result.body["records"]
-                show(f"list(page={page}, size=10) → {len(records)}", "list", 200, result.body)
-                if not records:
-                    break
-                page += 1
-            errors: list[tuple[str, str, Callable[[], ApiResponse]]] = [
-                ("list(page=0) → 422", "list", lambda: client.list(DEMO_PROJECT_ID, page=0)),
-                ("get(id='sesh_missing') → 404", "get", lambda: client.get(id="sesh_missing")),
-            ]
-            for label, operation, call in errors:
-                try:
-                    call()
-                    failures += 1
-                    out.write(f"  {label}: expected an error, got success\n")
-                except ApiException as exc:
-                    show(label, operation, exc.status, exc.body)
-    out.write("all bodies valid\n" if not failures else f"{failures} problem(s)\n")
-    return 0 if not failures else 1
+def test_list_every_page(sessions):
+    sizes = [len(sessions.list(project_id="pr_demo", page=n, size=10).body["records"])
+             for n in (1, 2, 3)]
+    assert sizes == [10, 10, 3]
+
+
+def test_page_zero_is_422(sessions):
+    with pytest.raises(ApiException) as caught:
+        sessions.list(project_id="pr_demo", page=0)
+    assert caught.value.status == 422
+'''
+
+
+@dataclass
+class Phase:
+    name: str
+    ok: bool
+    seconds: float
+    detail: str
+
+
+def run_demo(out: TextIO, *, keep: Path | None = None) -> int:
+    """Run the phases in a temporary project (or `keep`); 0 when every phase held."""
+    with tempfile.TemporaryDirectory(prefix="hl-testkit-demo-") as tmp:
+        root = keep or Path(tmp)
+        root.mkdir(parents=True, exist_ok=True)
+        (root / "test_demo_sessions.py").write_text(SUITE, encoding="utf-8")
+        (root / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
+        out.write(f"hl-testkit demo in {root}\n")
+        phases: list[Phase] = []
+        for name, step in (
+            ("record", lambda: _pytest(root, "--hl-record-mode=once")),
+            ("replay", lambda: _pytest(root, note="mode none, network blocked")),
+            ("validate", lambda: _check(root)),
+            ("scan", lambda: _scan(root)),
+        ):
+            phase = _timed(name, step)
+            phases.append(phase)
+            out.write(f"  {phase.name:<9} {'ok ' if phase.ok else 'FAIL'} {phase.seconds:6.2f} s  ")
+            out.write(f"{phase.detail}\n")
+            if not phase.ok:
+                break
+        if all(p.ok for p in phases):
+            out.write(_what_was_recorded(root / "cassettes"))
+    failed = [p.name for p in phases if not p.ok]
+    out.write("all phases held\n" if not failed else f"failed: {', '.join(failed)}\n")
+    return 0 if not failed else 1
+
+
+def _timed(name: str, step: Callable[[], tuple[bool, str]]) -> Phase:
+    started = time.perf_counter()
+    ok, detail = step()
+    return Phase(name, ok, time.perf_counter() - started, detail)
+
+
+def _pytest(root: Path, *args: str, note: str = "") -> tuple[bool, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HUMANLOOP_", "HL_"))}
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    lines = result.stdout.splitlines()
+    summary = next((line for line in lines if "cassette(s) used" in line), "")
+    outcome = lines[-1].strip("= ") if lines else "no output"
+    if result.returncode != 0:
+        return False, f"{outcome}\n{result.stdout[-2000:]}{result.stderr[-2000:]}"
+    return True, f"{outcome}{f' ({note})' if note else ''}; {summary}"
+
+
+def _check(root: Path) -> tuple[bool, str]:
+    from hl_testkit.check import check_paths
+
+    report = check_paths([root / "cassettes"])
+    totals = report.totals()
+    detail = f"{totals['valid']} of {totals['interactions']} bodies valid against their schemas"
+    return report.exit_code == 0, detail
+
+
+def _scan(root: Path) -> tuple[bool, str]:
+    from hl_testkit.scan import run_scan
+    from hl_testkit.standin import STANDIN_API_KEY
+
+    # The stand-in's key stands in for a real one: it must not be on disk.
+    env = {**os.environ, "HUMANLOOP_API_KEY": STANDIN_API_KEY}
+    sink = io.StringIO()
+    status = run_scan([str(root / "cassettes")], env, sink, sink)
+    verdict = sink.getvalue().strip().splitlines()[-1].removeprefix("hl-testkit scan: ")
+    return status == 0, f"the X-API-KEY sent on every request is nowhere on disk: {verdict}"
+
+
+def _what_was_recorded(directory: Path) -> str:
+    lines = []
+    for path in sorted(directory.rglob("*.yaml")):
+        data = cassette_file.read(path)
+        calls = ", ".join(
+            f"{i.request.method} {i.request.uri.split('/v4', 1)[-1]} → {i.response.status}"
+            for i in (data.interactions if data else [])
+        )
+        lines.append(f"    {path.relative_to(directory)}: {calls}\n")
+    return "  cassettes:\n" + "".join(lines)

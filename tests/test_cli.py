@@ -10,22 +10,22 @@ from contextlib import redirect_stdout
 from hl_testkit.cli import main
 
 
-def test_demo_calls_every_operation_and_validates_every_body() -> None:
+def test_demo_records_replays_validates_and_scans() -> None:
     out = io.StringIO()
     with redirect_stdout(out):
         status = main(["demo"])
     text = out.getvalue()
     assert status == 0, text
-    for expected in (
-        "create()",
-        "get(id='sesh_demo')",
-        "list(page=3, size=10) → 3",
-        "→ 422",
-        "→ 404",
-    ):
-        assert expected in text
-    assert "INVALID" not in text
-    assert text.rstrip().endswith("all bodies valid")
+    for phase in ("record ", "replay ", "validate ", "scan "):
+        assert any(
+            line.strip().startswith(f"{phase.strip()} ") and " ok " in line
+            for line in text.splitlines()
+        ), (phase, text)
+    assert "6 recorded" in text
+    assert "6 interaction(s) replayed" in text
+    assert "6 of 6 bodies valid" in text
+    assert "GET /sessions?project_id=pr_demo&page=0 → 422" in text
+    assert text.rstrip().endswith("all phases held")
 
 
 def test_installed_script_shows_help_with_every_command() -> None:
