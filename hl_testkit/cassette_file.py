@@ -26,6 +26,7 @@ from typing import Any, Literal
 
 import yaml
 
+from hl_testkit import fast_yaml
 from hl_testkit.errors import HlTestkitError
 
 FORMAT = "hl-testkit-cassette/1"
@@ -36,10 +37,11 @@ HEADER_COMMENT = (
 )
 
 Headers = dict[str, str | list[str]]
+VarValue = str | int | float | bool
 
 _FORMAT_RE = re.compile(r"hl-testkit-cassette/(\d+)")
 _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_TOP_KEYS = ("format", "recorded_against", "recorded_at", "interactions")
+_TOP_KEYS = ("format", "recorded_against", "recorded_at", "vars", "interactions")
 _REQUEST_KEYS = ("method", "uri", "headers", "body")
 _RESPONSE_KEYS = ("status", "reason", "headers", "body")
 _MERGE_TAG = "tag:yaml.org,2002:merge"
@@ -126,6 +128,9 @@ class CassetteData:
     recorded_against: str | None = None
     #: The UTC date (`YYYY-MM-DD`) the content last changed; None in older files.
     recorded_at: str | None = None
+    #: Values a scenario read from the environment while recording (name → value),
+    #: kept so that replay needs no environment. Empty for Python tests: not written.
+    vars: dict[str, VarValue] = field(default_factory=dict)
 
 
 # -- validation -----------------------------------------------------------------------
@@ -345,6 +350,7 @@ def _from_document(document: Any) -> CassetteData:
     if recorded_against is not None:
         _string(recorded_against, ("recorded_against",), "recorded_against")
     recorded_at = _recorded_at(document.get("recorded_at"))
+    stored_vars = _vars(document.get("vars"))
     if "interactions" not in document:
         raise _Invalid((), "there is no 'interactions:' list")
     items = document["interactions"]
@@ -354,7 +360,23 @@ def _from_document(document: Any) -> CassetteData:
         [_interaction(item, ("interactions", n)) for n, item in enumerate(items)],
         recorded_against,
         recorded_at,
+        stored_vars,
     )
+
+
+def _vars(node: Any) -> dict[str, VarValue]:
+    if node is None:
+        return {}
+    if not isinstance(node, dict):
+        raise _Invalid(
+            ("vars",), f"vars must be a mapping of names to values, got {_describe(node)}"
+        )
+    for name, value in node.items():
+        if not isinstance(name, str) or not isinstance(value, (str, int, float, bool)):
+            raise _Invalid(
+                ("vars", name), f"a var is a string, number or boolean, got {_describe(value)}"
+            )
+    return dict(node)
 
 
 def _interaction(item: Any, where: _Where) -> Interaction:
@@ -419,6 +441,8 @@ def to_document(data: CassetteData) -> dict[str, Any]:
     document: dict[str, Any] = {"format": FORMAT, "recorded_against": data.recorded_against}
     if data.recorded_at is not None:  # older files have none; keep them byte-identical
         document["recorded_at"] = data.recorded_at
+    if data.vars:  # only scenarios with environment variables have them
+        document["vars"] = dict(sorted(data.vars.items()))
     document["interactions"] = [_interaction_document(i) for i in data.interactions]
     return document
 
@@ -453,7 +477,7 @@ _Dumper.add_representer(str, _represent_str)
 
 
 def dumps(data: CassetteData) -> str:
-    text = yaml.dump(
+    text = fast_yaml.dump(  # yaml.dump's very text, built faster (see fast_yaml)
         to_document(data),
         Dumper=_Dumper,
         sort_keys=False,
@@ -584,7 +608,7 @@ def loads(text: str | bytes, path: Path, *, hint: str = "") -> CassetteData:
     if not text.strip():
         raise _error(path, f"holds only whitespace: {_NOT_EMPTY}", hint)
     try:
-        document = yaml.load(text, Loader=_Loader)
+        document = fast_yaml.load(text, _Loader)  # yaml.load's very data, faster
     except yaml.YAMLError as exc:
         raise _yaml_error(exc, text, path, hint) from None
     if document is None:

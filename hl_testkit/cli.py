@@ -110,11 +110,13 @@ def _run_serve(args: argparse.Namespace) -> int:
 def _add_demo(subparsers: _Subparsers[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "demo",
-        help="start the stand-in and call create/get/list, checking every body",
+        help="record, replay, validate and scan a small suite on the embedded stand-in",
         description=(
-            "Start the embedded stand-in server, call create, get and list (every page), "
-            "provoke a 422 and a 404, and check each body against its JSON Schema. "
-            "Exit 0 when everything held, 1 otherwise."
+            "Write a small test suite (create, get, list with paging, a 422) into a "
+            "temporary directory, record it against the embedded stand-in server with "
+            "scrubbing on, replay it with the network blocked, check every recorded body "
+            "against its JSON Schema and scan the cassettes for secrets; print what each "
+            "phase did and how long it took. Exit 0 when every phase held, 1 otherwise."
         ),
         epilog="example:\n  hl-testkit demo",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -134,8 +136,9 @@ def _add_scan(subparsers: _Subparsers[argparse.ArgumentParser]) -> None:
         help="scan cassettes for secrets (exit 1 on any finding)",
         description=(
             "Scan cassette files and directories for the values of the key variables set "
-            "in the environment (HUMANLOOP_API_KEY, OPENAI_API_KEY, ...), in raw, "
-            "percent-encoded and base64 forms, and for key-shaped strings. Prints "
+            "in the environment (HUMANLOOP_API_KEY, OPENAI_API_KEY, ...) in every form "
+            "(raw, percent- and form-encoded, JSON-escaped, base64 and base64url, also "
+            "inside a base64 run), and for key-shaped strings. Prints "
             "file:line and the kind of finding, never the secret. "
             "Exit 0 clean, 1 findings, 2 a path that cannot be read."
         ),
@@ -186,7 +189,12 @@ def _add_check(subparsers: _Subparsers[argparse.ArgumentParser]) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("paths", nargs="*", metavar="PATH", help="files or directories")
-    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text (a table and details) or json (for CI tools); default %(default)s",
+    )
     parser.add_argument(
         "--schema-dir", default=None, metavar="DIR", help="add or override schema files"
     )

@@ -33,7 +33,7 @@ class MissReport:
             lines += ["", "To record it, run:", f"  {rerecord_command(self.nodeid, 'once')}"]
             return "\n".join(lines)
         lines.append(
-            f"  cassette: {self.path} ({len(self.recorded)} interactions, "
+            f"  cassette: {self.path} ({_count(len(self.recorded), 'interaction')}, "
             f"record mode {self.record_mode})"
         )
         if self.already_played:
@@ -51,3 +51,7 @@ class MissReport:
                 lines += [f"    - {d}" for d in differences(self.key, near)]
         lines += ["", "To record it, run:", f"  {rerecord_command(self.nodeid, 'new_episodes')}"]
         return "\n".join(lines)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"

@@ -5,36 +5,46 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from hl_testkit.client import SessionsClient
+from hl_testkit import scenarios
 from hl_testkit.errors import HlTestkitError
 from hl_testkit.recorder import Recording
-from hl_testkit.run import HlRun, scrub_rules, short_failure, use_cassette
+from hl_testkit.run import FAILED_KEY, RUN_KEY, HlRun, scrub_rules, short_failure, use_cassette
 from hl_testkit.scrub import ScrubRules
 from hl_testkit.settings import Settings, add_options
 
-_RUN = pytest.StashKey[HlRun]()
-_FAILED = pytest.StashKey[bool]()
+if TYPE_CHECKING:
+    from hl_testkit.client import SessionsClient
+
+_RUN = RUN_KEY
+_FAILED = FAILED_KEY
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     add_options(parser)
+    scenarios.add_options(parser)
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    """`test_*.hl.yaml` scenario files (ini hl_scenario_glob): see `hl_testkit.scenarios`."""
+    return scenarios.collect_file(file_path, parent)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "hl_cassette(name=None, record_mode=None, **vcr_config): per-test cassette options "
-        "for hl-testkit (name is relative to the test module's cassette directory).",
+        "hl_cassette(name=None, record_mode=None, schema=True, **vcr_config): per-test "
+        "cassette options for hl-testkit (name is relative to the test module's cassette "
+        "directory; schema=False turns the body check off, a name picks another schema).",
     )
     try:
-        settings = Settings.from_config(config)
-    except HlTestkitError as exc:
+        config.stash[_RUN] = HlRun.start(Settings.from_config(config))
+    except HlTestkitError as exc:  # bad option, ini value, schema dir or route
         raise pytest.UsageError(str(exc)) from None
-    config.stash[_RUN] = HlRun.start(settings)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -111,5 +121,11 @@ def hl_cassette(
 @pytest.fixture
 def sessions(hl_cassette: Recording) -> Iterator[SessionsClient]:
     """A `SessionsClient` whose traffic goes through the test's cassette."""
+    from hl_testkit.client import SessionsClient  # requests loads with the first such test
+
     with SessionsClient(hl_cassette.api_key, base_url=hl_cassette.base_url) as client:
+        if hl_cassette.record_mode == "none":
+            # Replay reaches no network: skip requests' per-call proxy, netrc and CA
+            # bundle lookups in the environment (a third of a replayed call's cost).
+            client.http.trust_env = False
         yield client

@@ -1,28 +1,25 @@
-"""The vcrpy glue: the only module that imports `vcr`.
+"""A test's cassette (`Recording`): what it held, what was played and recorded.
 
 vcrpy patches the HTTP clients (requests, urllib3 and so the official SDK,
-httpx, aiohttp, ...) and asks a `Cassette` whether it can answer each request.
-`_HlCassette` answers from our own file format and our own matching
-(`hl_testkit.matching`), and never saves by itself: `Recording.finish`
-decides what is written, once the test's outcome is known.
+httpx, aiohttp, ...) and asks a cassette whether it can answer each request;
+`hl_testkit.vcr_cassette.HlCassette` (the only module importing `vcr`, loaded
+by `activated` on first use) answers from a `Recording`, with our own file
+format and our own matching (`hl_testkit.matching`), and never saves by
+itself: `Recording.finish` decides what is written, once the test's outcome
+is known.
 """
 
 from __future__ import annotations
 
 import contextlib
-import copy
+import importlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import vcr
-from vcr.cassette import Cassette
-from vcr.patch import CassettePatcherBuilder
-from vcr.record_mode import RecordMode
-
 from hl_testkit import canonical, cassette_file, matching, paths, scrub, store
-from hl_testkit.cassette_file import CassetteData, Interaction, RecordedRequest, RecordedResponse
+from hl_testkit.cassette_file import CassetteData, Interaction
 from hl_testkit.errors import HlTestkitError
 from hl_testkit.misses import MissReport
 
@@ -77,7 +74,11 @@ class Recording:
     loaded: list[Interaction] = field(default_factory=list)
     recorded: list[Interaction] = field(default_factory=list)
     played: list[Interaction] = field(default_factory=list)
+    #: Where in `loaded` each of `played` is, in the same order: no scan of `loaded` needed.
+    played_at: list[int] = field(default_factory=list)
     misses: list[str] = field(default_factory=list)
+    #: `vars:` of the cassette: read by `load`, written by `finish` (see CassetteData.vars).
+    vars: dict[str, cassette_file.VarValue] = field(default_factory=dict)
     _index: matching.CassetteIndex = field(default_factory=matching.CassetteIndex)
     _next: dict[matching.RequestKey, int] = field(default_factory=dict)
 
@@ -89,6 +90,7 @@ class Recording:
         self.existed = data is not None
         if data is not None:
             self.recorded_at = data.recorded_at
+            self.vars = dict(data.vars)
             self.loaded = data.interactions
             self._index = matching.CassetteIndex.of(map(self._stored_key, self.loaded))
 
@@ -123,7 +125,15 @@ class Recording:
         self._next[key] = turn + 1
         interaction = self.loaded[positions[turn]]
         self.played.append(interaction)
+        self.played_at.append(positions[turn])
         return interaction
+
+    def played_positions(self) -> list[tuple[int, Interaction]]:
+        """(position in `loaded`, interaction) of what was played, in played order."""
+        if len(self.played_at) == len(self.played):
+            return list(zip(self.played_at, self.played, strict=True))
+        where = {id(i): n for n, i in enumerate(self.loaded)}  # `played` was filled by hand
+        return [(where[id(i)], i) for i in self.played]
 
     def miss(self, key: matching.RequestKey) -> CassetteMissError:
         report = MissReport(
@@ -143,8 +153,15 @@ class Recording:
 
     @property
     def unplayed(self) -> list[Interaction]:
-        played = {id(i) for i in self.played}
-        return [i for i in self.loaded if id(i) not in played]
+        if not self.unplayed_count:
+            return []
+        played = {n for n, _ in self.played_positions()}
+        return [i for n, i in enumerate(self.loaded) if n not in played]
+
+    @property
+    def unplayed_count(self) -> int:
+        """How many loaded interactions were not played; costs what was played."""
+        return len(self.loaded) - len({n for n, _ in self.played_positions()})
 
     def finish(self, test_failed: bool) -> SaveResult:
         """Write what was recorded, unless the test failed or nothing changed.
@@ -163,6 +180,7 @@ class Recording:
         def compose(current: CassetteData | None) -> CassetteData | None:
             nonlocal count
             on_disk = current.interactions if current else []
+            kept_vars = current.vars if current and self.record_mode != "rewrite" else {}
             if self.record_mode == "rewrite":
                 out = list(self.recorded)
             elif self.record_mode == "all":
@@ -176,7 +194,7 @@ class Recording:
                 return None
             # An expired cassette re-recorded gets today's date even if nothing changed.
             date = store.today() if self.refresh_date else None
-            return CassetteData(out, self.recorded_against, date)
+            return CassetteData(out, self.recorded_against, date, {**kept_vars, **self.vars})
 
         action = store.update(
             self.path,
@@ -205,91 +223,6 @@ class Recording:
             )
 
 
-class _HlCassette(Cassette):  # type: ignore[misc]
-    """A vcrpy cassette that answers from a `Recording`."""
-
-    def __init__(self, recording: Recording, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.recording = recording
-        # vcrpy's write protection: "once" replays only once a file exists.
-        self.rewound = recording.existed
-
-    def _load(self) -> None:  # the Recording has loaded the file already
-        pass
-
-    def _save(self, force: bool = False) -> None:  # Recording.finish saves
-        pass
-
-    def _key(self, request: Any) -> matching.RequestKey:
-        body = getattr(request, "body_bytes", request.body)
-        return self.recording.key_of(request.method, request.uri, body, dict(request.headers))
-
-    def can_play_response_for(self, request: Any) -> bool:
-        filtered = self._before_record_request(request)
-        if not filtered:
-            return False  # an ignored host: goes to the network, unrecorded
-        if self.record_mode == RecordMode.ALL:
-            return False
-        key = self._key(filtered)
-        if self.recording._next.get(key, 0) < len(self.recording._index.positions(key)):
-            return True
-        if self.write_protected:
-            raise self.recording.miss(key)
-        return False
-
-    def play_response(self, request: Any) -> dict[str, Any]:
-        key = self._key(self._before_record_request(request))
-        interaction = self.recording.take(key)
-        if interaction is None:
-            raise self.recording.miss(key)
-        response = interaction.response
-        return {
-            "status": {"code": response.status, "message": response.reason},
-            "headers": canonical.replay_headers(response.headers, response.body),
-            "body": {"string": response.body},
-        }
-
-    def append(self, request: Any, response: dict[str, Any]) -> None:
-        request = self._before_record_request(request)
-        if not request:
-            return
-        response = self._before_record_response(copy.deepcopy(response))
-        if response is None:
-            return
-        body = response["body"]["string"]
-        raw_body = getattr(request, "body_bytes", request.body)
-        request_headers = canonical.request_headers(request.headers)
-        # Kept for `clean` alone, which decodes the body by it (as `key_of` does) and then
-        # drops it: without it a gzip request body would be stored compressed, unscrubbed.
-        request_headers.update(
-            (name, str(value))
-            for name, value in request.headers.items()
-            if name.lower() == "content-encoding"
-        )
-        self.recording.recorded.append(
-            self.recording.clean(
-                Interaction(
-                    RecordedRequest(
-                        method=request.method.upper(),
-                        uri=canonical.canonical_uri(request.uri, self.recording.base_url),
-                        headers=request_headers,
-                        body=raw_body.encode("utf-8") if isinstance(raw_body, str) else raw_body,
-                    ),
-                    RecordedResponse(
-                        status=int(response["status"]["code"]),
-                        reason=str(response["status"]["message"] or ""),
-                        headers=canonical.response_headers(response["headers"]),
-                        body=body.encode("utf-8") if isinstance(body, str) else bytes(body or b""),
-                    ),
-                )
-            )
-        )
-        self.dirty = True
-
-    def __contains__(self, request: Any) -> bool:
-        return bool(self.can_play_response_for(request))
-
-
 @contextlib.contextmanager
 def activated(recording: Recording, vcr_config: dict[str, Any]) -> Iterator[Recording]:
     """Patch the HTTP clients so that every request goes through `recording`."""
@@ -300,20 +233,11 @@ def activated(recording: Recording, vcr_config: dict[str, Any]) -> Iterator[Reco
             f"hl-testkit passes on only {sorted(VCR_CONFIG_KEYS)} "
             "(cassette format, matching and record mode are its own)."
         )
-    mode = "all" if recording.record_mode == "rewrite" else recording.record_mode
-    merged = vcr.VCR(**vcr_config).get_merged_config(path=str(recording.path), record_mode=mode)
-    cassette = _HlCassette(
-        recording,
-        path=str(recording.path),
-        record_mode=merged["record_mode"],
-        match_on=(),
-        before_record_request=merged["before_record_request"],
-        before_record_response=merged["before_record_response"],
-        custom_patches=merged["custom_patches"],
-    )
-    with contextlib.ExitStack() as stack:
-        for patcher in CassettePatcherBuilder(cassette).build():
-            stack.enter_context(patcher)
+    # vcrpy, and the HTTP clients it patches, are imported on first use only; through
+    # sys.modules (not the package attribute), so that a module dropped from it (as
+    # pytester's in-process runs do) is imported afresh with the clients it patches.
+    vcr_cassette = importlib.import_module("hl_testkit.vcr_cassette")
+    with vcr_cassette.patched(recording, vcr_config):
         yield recording
 
 

@@ -44,6 +44,22 @@ class HlRun:
         self.target.close()
 
 
+#: The run's `HlRun`, on `config.stash` (set in `pytest_configure`).
+RUN_KEY = pytest.StashKey[HlRun]()
+#: Set on `item.stash` by the makereport hook when the item's setup or call failed.
+FAILED_KEY = pytest.StashKey[bool]()
+
+
+def run_for(config: pytest.Config) -> HlRun:
+    """This pytest run's hl-testkit state."""
+    return config.stash[RUN_KEY]
+
+
+def item_failed(item: pytest.Item) -> bool:
+    """Did `item` fail (or not run to its end)? Then its recording is not saved."""
+    return item.stash.get(FAILED_KEY, False)
+
+
 def marker_options(item: pytest.Item) -> tuple[str | None, str | None, dict[str, Any]]:
     """`@pytest.mark.hl_cassette(name, record_mode=..., **vcr_config)` → its parts."""
     marker = item.get_closest_marker("hl_cassette")
@@ -96,7 +112,8 @@ def use_cassette(
     if expired(run.settings, recording):
         message = (
             f"hl-testkit: cassette {recording.path} was recorded on {recording.recorded_at}, "
-            f"longer ago than hl_max_cassette_age allows. Re-record it: {recording.hint}"
+            f"longer ago than hl_max_cassette_age = {run.settings.max_age_text} allows. "
+            f"{recording.hint}"
         )
         if run.settings.on_expired == "fail":
             pytest.fail(message, pytrace=False)
@@ -129,7 +146,8 @@ def use_cassette(
         schemas = run.schemas
         if isinstance(schema_choice, str):
             schemas = schemas.overriding_success(schema_choice)
-        outcome = check_recording(recording, schemas)
+        # The drift report walks every body: only made when it is shown.
+        outcome = check_recording(recording, schemas, drift=run.settings.schema_strict)
         if run.settings.schema_strict:
             run.stats.drift += [
                 f"{f.where}: {', '.join(d.path for d in f.drift)}" for f in outcome.drift
@@ -140,15 +158,17 @@ def use_cassette(
     result = recording.finish(bool(test_failed()))
     run.stats.record(recording, result)
     problems = recording.misses + guard.blocked
-    unused = recording.unplayed if recording.record_mode in ("none", "once") else []
-    run.stats.counts["unused"] += len(unused)
-    if unused and run.settings.strict:
+    replaying = recording.record_mode in ("none", "once")
+    unused_count = recording.unplayed_count if replaying else 0
+    run.stats.counts["unused"] += unused_count
+    unused = recording.unplayed if unused_count and run.settings.strict else []
+    if unused:
         listed = "\n".join(
             f"  #{recording.loaded.index(i)} {i.request.method} {i.request.uri}" for i in unused
         )
         problems.append(
             f"hl-testkit (--hl-strict): {recording.path} holds {len(unused)} interaction(s) "
-            f"this test did not play:\n{listed}\nRe-record it: {recording.hint}"
+            f"this test did not play:\n{listed}\n{recording.hint}"
         )
     if outcome is not None and outcome.failures:
         problems.append(outcome.message(recording, recorded=result.action == "written"))

@@ -11,36 +11,68 @@ schema an answer must match: `route_for("GET", "/sessions/sesh_1", 200)` is
 "session". `SchemaSet.default()` is the built-in set, built once per process;
 `SchemaSet.with_extra(dir, routes)` adds a user's schema files and routes.
 
-Hot path: `SchemaSet.check()` asks the validator's short-circuiting
-`is_valid()` first and builds the full, sorted report only for a body that
-fails. `extra_properties()` is the drift report: properties a body carries
-that its schema does not name (allowed, but worth knowing about).
+Hot path: `SchemaSet.check()` asks a compiled validator (`jsonschema-rs`,
+about a microsecond a session body) for the yes/no answer first and builds the
+full, sorted report with `jsonschema` only for a body that fails. Without
+`jsonschema_rs` (or for a schema using a `format` whose checking is not proven
+to agree, see `FAST_FORMATS`) the yes/no answer is `jsonschema`'s own
+short-circuiting `is_valid()`. Both sides check `date-time` alike, with the
+same RFC 3339 rules (`is_date_time`); tests prove the two answers agree.
+`extra_properties()` is the drift report: properties a body carries that its
+schema does not name (allowed, but worth knowing about).
+
+Nothing is built at import: `jsonschema`, `referencing` and `jsonschema_rs` are
+imported, and each schema's validators built, on first use (then kept).
 """
 
 from __future__ import annotations
 
 import copy
 import functools
+import importlib
 import json
 import pathlib
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urljoin
 
-# jsonschema ships no type information (no py.typed, types-jsonschema not installed).
-from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
-from jsonschema.exceptions import SchemaError  # type: ignore[import-untyped]
-from jsonschema.validators import validator_for  # type: ignore[import-untyped]
-from referencing import Registry, Resource
-from referencing.exceptions import Unresolvable
-from referencing.jsonschema import DRAFT202012
-
 from hl_testkit.errors import HlTestkitError
 
 if TYPE_CHECKING:
+    from referencing import Registry
     from referencing._core import Resolver
+
+#: Loaded on first use (module `__getattr__`): `schemas.Draft202012Validator` etc. still work.
+_LAZY = {
+    # jsonschema ships no type information (no py.typed, types-jsonschema not installed).
+    "Draft202012Validator": ("jsonschema", "Draft202012Validator"),
+    "FormatChecker": ("jsonschema", "FormatChecker"),
+    "SchemaError": ("jsonschema.exceptions", "SchemaError"),
+    "validator_for": ("jsonschema.validators", "validator_for"),
+    "Resource": ("referencing", "Resource"),
+    "RegistryClass": ("referencing", "Registry"),
+    "Unresolvable": ("referencing.exceptions", "Unresolvable"),
+    "DRAFT202012": ("referencing.jsonschema", "DRAFT202012"),
+}
+
+
+def _lazy(name: str) -> Any:
+    """A name of `_LAZY`, imported now if need be (a test may have replaced it)."""
+    if name in globals():
+        return globals()[name]
+    module, attribute = _LAZY[name]
+    value = getattr(importlib.import_module(module), attribute)
+    globals()[name] = value
+    return value
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return _lazy(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 SCHEMA_NAMES: tuple[str, ...] = (
     "session",
@@ -105,28 +137,142 @@ def load_schema(name: str) -> dict[str, Any]:
 @functools.cache
 def registry() -> Registry[Any]:
     """All the schemas, keyed by `$id`, so `$ref`s between them resolve offline."""
-    return Registry().with_resources(
-        (schema["$id"], Resource.from_contents(schema, default_specification=DRAFT202012))
-        for schema in map(_load, SCHEMA_NAMES)
+    resource, draft = _lazy("Resource"), _lazy("DRAFT202012")
+    return cast(
+        "Registry[Any]",
+        _lazy("RegistryClass")().with_resources(
+            (schema["$id"], resource.from_contents(schema, default_specification=draft))
+            for schema in map(_load, SCHEMA_NAMES)
+        ),
     )
+
+
+# -- date-time: one definition, checked alike by both validators --------------------------
+
+_DATE_TIME = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?"
+    r"(?:[Zz]|([+-])(\d{2}):(\d{2}))",
+    re.ASCII,
+)
+_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def is_date_time(value: object) -> bool:
+    """RFC 3339 `date-time`, as JSON Schema's format means it (non-strings pass).
+
+    `T`/`Z` in either case, any number of fraction digits, offsets up to
+    ±23:59, real calendar dates, and a leap second (`:60`) only at 23:59 UTC.
+    Nothing before or after: unlike a `$`-anchored regex, no trailing newline.
+    This is what `jsonschema-rs` checks; `jsonschema` is given this function,
+    so that the fast yes/no answer and the detailed report always agree.
+    """
+    if not isinstance(value, str):
+        return True
+    m = _DATE_TIME.fullmatch(value)
+    if m is None:
+        return False
+    year, month, day, hour, minute, second = (int(g) for g in m.groups()[:6])
+    if not 1 <= month <= 12 or hour > 23 or minute > 59 or second > 60:
+        return False
+    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+    if not 1 <= day <= _DAYS[month - 1] + (month == 2 and leap):
+        return False
+    sign, offset_hours, offset_minutes = m.group(7), m.group(8), m.group(9)
+    offset = 0
+    if sign is not None:
+        if int(offset_hours) > 23 or int(offset_minutes) > 59:
+            return False
+        offset = (int(offset_hours) * 60 + int(offset_minutes)) * (1 if sign == "+" else -1)
+    return second < 60 or (hour * 60 + minute - offset) % 1440 == 23 * 60 + 59
+
+
+@functools.cache
+def _format_checker(base: Any) -> Any:
+    """`base` (a draft's FormatChecker) with our `date-time` in place of its own."""
+    checker = _lazy("FormatChecker")(formats=())
+    checker.checkers.update(base.checkers)
+    checker.checks("date-time")(is_date_time)
+    return checker
 
 
 def _build_validator(schema: dict[str, Any], schemas_registry: Registry[Any]) -> Any:
     """A validator for `schema` whose `$ref`s resolve in `schemas_registry`.
 
     Draft 2020-12 unless the schema's `$schema` names another draft. Formats
-    are asserted (not just annotated), `date-time` included.
+    are asserted (not just annotated), `date-time` by `is_date_time`.
     """
-    checker = Draft202012Validator.FORMAT_CHECKER
-    # Without rfc3339-validator, jsonschema silently stops checking date-time.
-    if "date-time" not in checker.checkers:
-        raise HlTestkitError(
-            "jsonschema cannot check the 'date-time' format: install rfc3339-validator "
-            "(a declared dependency of hl-testkit)."
-        )
-    cls = validator_for(schema, default=Draft202012Validator)
+    cls = _lazy("validator_for")(schema, default=_lazy("Draft202012Validator"))
     cls.check_schema(schema)
-    return cls(schema, registry=schemas_registry, format_checker=cls.FORMAT_CHECKER)
+    checker = _format_checker(cls.FORMAT_CHECKER)
+    return cls(schema, registry=schemas_registry, format_checker=checker)
+
+
+# -- the compiled fast path ----------------------------------------------------------------
+
+#: Formats whose checking by jsonschema-rs is proven (by tests) to agree with ours. A
+#: schema using any other one is answered by jsonschema alone.
+FAST_FORMATS = frozenset({"date-time"})
+
+
+#: date-times on which jsonschema-rs releases have differed from `is_date_time` (0.60 took
+#: the first); one that still does is not used (the answer would not be jsonschema's).
+_DATE_TIME_PROBES = (
+    "2024-05-01T18:3,:59Z",
+    "2024-05-01T12:34:56Z\n",
+    "1998-12-31T23:59:60Z",
+    "1998-12-31T23:58:60Z",
+    "2024-02-30T00:00:00Z",
+    "2024-05-01T12:34:56.123456789+05:30",
+)
+
+
+@functools.cache
+def _rs() -> Any:
+    """The `jsonschema_rs` module, or None when it cannot be imported, or does not check
+    `date-time` as `is_date_time` does (then: jsonschema answers)."""
+    try:
+        rs = importlib.import_module("jsonschema_rs")
+        probe = rs.validator_for({"format": "date-time"}, validate_formats=True)
+        if all(probe.is_valid(text) is is_date_time(text) for text in _DATE_TIME_PROBES):
+            return rs
+    except Exception:  # not installed, or an API it does not have
+        pass
+    return None
+
+
+def _formats(node: Any) -> set[str]:
+    """Every `format` a schema names (over-counting is safe: it only turns the fast path off)."""
+    found: set[str] = set()
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "format" and isinstance(value, str):
+                found.add(value)
+            else:
+                found |= _formats(value)
+    elif isinstance(node, list):
+        for item in node:
+            found |= _formats(item)
+    return found
+
+
+def _refuse_retrieval(uri: str) -> Any:
+    raise ValueError(f"{uri} is not in the schema set (no schema is fetched)")
+
+
+def _fast_is_valid(schema: dict[str, Any], resources: Any) -> Callable[[Any], bool] | None:
+    """jsonschema-rs's `is_valid` for `schema`, or None where it is not to be used."""
+    rs = _rs()
+    if rs is None or not _formats(schema) <= FAST_FORMATS:
+        return None
+    try:
+        validator = rs.validator_for(
+            schema,
+            registry=rs.Registry(resources, retriever=_refuse_retrieval),
+            validate_formats=True,
+        )
+    except Exception:  # a schema it cannot compile: jsonschema answers instead
+        return None
+    return cast("Callable[[Any], bool]", validator.is_valid)
 
 
 @functools.cache
@@ -216,7 +362,7 @@ def validate_response(operation: str, status: int, body: Any) -> list[Violation]
 
 def is_valid(name: str, body: Any) -> bool:
     """Whether `body` matches built-in schema `name`; stops at the first violation."""
-    return bool(_validator(name).is_valid(body))
+    return _default_set().is_valid(name, body)
 
 
 # -- routes: which schema an answer must match -----------------------------------------
@@ -382,7 +528,9 @@ def _expand(schema: Any, resolver: Resolver[Any], seen: frozenset[int]) -> list[
     if not isinstance(schema, dict):
         return []  # true/false schemas name no properties
     if isinstance(schema.get("$id"), str):
-        resource = Resource.from_contents(schema, default_specification=DRAFT202012)
+        resource = _lazy("Resource").from_contents(
+            schema, default_specification=_lazy("DRAFT202012")
+        )
         resolver = resolver.in_subresource(resource)
     nodes: list[_Node] = [(schema, resolver)]
     ref = schema.get("$ref")
@@ -468,13 +616,58 @@ def _drift_object(
 # -- schema sets ---------------------------------------------------------------------------
 
 
+class _Compiled:
+    """A set's registry and validators, each built once, on first use, then kept.
+
+    Shared by the sets `overriding_success` derives (same schemas, other routes).
+    """
+
+    def __init__(
+        self,
+        registry: Registry[Any] | Callable[[], Registry[Any]],
+        validators: dict[str, Any] | Callable[[str], Any],
+        fast_resources: list[tuple[str, dict[str, Any]]],
+    ) -> None:
+        self._registry = registry
+        self._validator_factory = validators if callable(validators) else None
+        self.validators: dict[str, Any] = {} if callable(validators) else validators
+        self.fast_resources = fast_resources
+        #: name → the yes/no function of the hot path (jsonschema-rs's, or jsonschema's)
+        self.checks: dict[str, Callable[[Any], bool]] = {}
+
+    @property
+    def registry(self) -> Registry[Any]:
+        if callable(self._registry):
+            self._registry = self._registry()
+        return self._registry
+
+    def validator(self, name: str, schema: dict[str, Any]) -> Any:
+        validator = self.validators.get(name)
+        if validator is None:
+            if self._validator_factory is None:  # pragma: no cover - built with the set
+                validator = _build_validator(schema, self.registry)
+            else:
+                validator = self._validator_factory(name)
+            self.validators[name] = validator
+        return validator
+
+    def check_function(self, name: str, schema: dict[str, Any]) -> Callable[[Any], bool]:
+        check = self.checks.get(name)
+        if check is None:
+            fast = _fast_is_valid(schema, self.fast_resources)
+            check = fast or self.validator(name, schema).is_valid
+            self.checks[name] = check
+        return check
+
+
 class SchemaSet:
     """Schemas by name, their registry, one validator each, and the routes.
 
-    Everything is built and checked in the constructor (a bad schema, an
-    unresolvable `$ref` or a route to an unknown schema fails there, naming
-    the file), never per call. Build one per test run: `SchemaSet.default()`
-    for the built-ins (cached), `SchemaSet.with_extra(...)` for a user's.
+    Everything is checked in the constructor (a bad schema, an unresolvable
+    `$ref` or a route to an unknown schema fails there, naming the file),
+    never per call; each validator is built once, when first needed. Build one
+    per test run: `SchemaSet.default()` for the built-ins (cached),
+    `SchemaSet.with_extra(...)` for a user's.
     """
 
     def __init__(
@@ -498,20 +691,20 @@ class SchemaSet:
             where = f"schema {name!r} ({origins.get(name, 'given in code')})"
             try:
                 validators[name] = _build_validator(schema, schemas_registry)
-            except SchemaError as exc:
+            except _lazy("SchemaError") as exc:
                 at = _json_path(exc.absolute_path) if exc.absolute_path else "$"
                 raise HlTestkitError(
                     f"{where} is not a valid JSON Schema: {exc.message} (at {at})"
                 ) from None
             _check_refs(schema, schemas_registry, where)
-        self._setup(prepared, tuple(routes), schemas_registry, validators)
+        compiled = _Compiled(schemas_registry, validators, _fast_resources(prepared))
+        self._setup(prepared, tuple(routes), compiled)
 
     def _setup(
         self,
         schemas: dict[str, dict[str, Any]],
         routes: tuple[Route, ...],
-        schemas_registry: Registry[Any],
-        validators: dict[str, Any],
+        compiled: _Compiled,
     ) -> None:
         for route in routes:
             if route.schema not in schemas:
@@ -521,8 +714,7 @@ class SchemaSet:
                 )
         self._schemas = schemas
         self._routes = routes
-        self._registry = schemas_registry
-        self._validators = validators
+        self._compiled = compiled
         # (method, status) → [(template segments, literal count, order, schema)]
         table: dict[tuple[str, int], list[tuple[tuple[str | None, ...], int, int, str]]] = {}
         for order, route in enumerate(routes):
@@ -542,7 +734,7 @@ class SchemaSet:
             replace(r, schema=name) if 200 <= r.status < 300 else r for r in self._routes
         )
         other = object.__new__(SchemaSet)
-        other._setup(self._schemas, routes, self._registry, self._validators)
+        other._setup(self._schemas, routes, self._compiled)
         return other
 
     @classmethod
@@ -585,15 +777,15 @@ class SchemaSet:
 
     @property
     def registry(self) -> Registry[Any]:
-        return self._registry
+        return self._compiled.registry
 
     def schema(self, name: str) -> dict[str, Any]:
         """A copy of schema `name` (with the `$id` it is registered under)."""
         return copy.deepcopy(self._schemas[self._known(name)])
 
     def validator(self, name: str) -> Any:
-        """The (jsonschema) validator of schema `name`, built with the set."""
-        return self._validators[self._known(name)]
+        """The (jsonschema) validator of schema `name`, built once, on first use."""
+        return self._compiled.validator(self._known(name), self._schemas[name])
 
     def _known(self, name: str) -> str:
         if name not in self._schemas:
@@ -625,8 +817,14 @@ class SchemaSet:
     # -- validation
 
     def is_valid(self, name: str, body: Any) -> bool:
-        """Yes or no, stopping at the first violation: the hot path's question."""
-        return bool(self.validator(name).is_valid(body))
+        """Yes or no, stopping at the first violation: the hot path's question.
+
+        Compiled (jsonschema-rs) where it can be; the same answer as `validate() == []`.
+        """
+        check = self._compiled.checks.get(name)
+        if check is None:
+            check = self._compiled.check_function(self._known(name), self._schemas[name])
+        return bool(check(body))
 
     def validate(self, name: str, body: Any) -> list[Violation]:
         """Every violation of schema `name` by `body`, sorted by path; [] when valid."""
@@ -639,7 +837,10 @@ class SchemaSet:
         Same result as `validate()`; the full (sorted, detailed) report is built
         only for a body that fails.
         """
-        return [] if self.is_valid(name, body) else self.validate(name, body)
+        check = self._compiled.checks.get(name)
+        if check is None:
+            check = self._compiled.check_function(self._known(name), self._schemas[name])
+        return [] if check(body) else self.validate(name, body)
 
     def check_response(
         self, method: str, path: str, status: int, body: Any
@@ -658,7 +859,7 @@ class SchemaSet:
         or false (an extra key is then a violation, reported by `validate`).
         """
         schema = self._schemas[self._known(name)]
-        resolver = self._registry.resolver(base_uri=schema["$id"])
+        resolver = self._compiled.registry.resolver(base_uri=schema["$id"])
         found: _Found = []
         _drift(body, _expand(schema, resolver, frozenset({id(schema)})), [], found)
         found.sort(key=lambda item: _path_key(item[0]))
@@ -681,18 +882,23 @@ def _with_id(name: str, schema: dict[str, Any], where: str) -> dict[str, Any]:
     return schema
 
 
+def _fast_resources(schemas: Mapping[str, dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    """The schemas by URI for jsonschema-rs, as `_registry_of` files them."""
+    uris: dict[str, dict[str, Any]] = {f"{BASE_URI}{n}.json": s for n, s in schemas.items()}
+    for schema in schemas.values():
+        uris.setdefault(schema["$id"], schema)
+    return list(uris.items())
+
+
 def _registry_of(schemas: Mapping[str, dict[str, Any]]) -> Registry[Any]:
     """Each schema under its `$id` and under `BASE_URI + name.json`: a file
     replacing a built-in is what `$ref`s to the built-in reach."""
-    resources: dict[str, Resource[Any]] = {}
-    for name, schema in schemas.items():
-        resource = Resource.from_contents(schema, default_specification=DRAFT202012)
-        resources[f"{BASE_URI}{name}.json"] = resource
-    for schema in schemas.values():
-        resources.setdefault(
-            schema["$id"], Resource.from_contents(schema, default_specification=DRAFT202012)
-        )
-    return Registry().with_resources(resources.items()).crawl()
+    resource, draft = _lazy("Resource"), _lazy("DRAFT202012")
+    resources = {
+        uri: resource.from_contents(schema, default_specification=draft)
+        for uri, schema in _fast_resources(schemas)
+    }
+    return cast("Registry[Any]", _lazy("RegistryClass")().with_resources(resources.items()).crawl())
 
 
 def _check_refs(schema: dict[str, Any], schemas_registry: Registry[Any], where: str) -> None:
@@ -712,7 +918,7 @@ def _check_refs(schema: dict[str, Any], schemas_registry: Registry[Any], where: 
         if isinstance(ref, str):
             try:
                 resolver.lookup(urljoin(base, ref))
-            except Unresolvable as exc:
+            except _lazy("Unresolvable") as exc:
                 raise HlTestkitError(f"{where}: $ref {ref!r} cannot be resolved: {exc}") from None
         for key, value in node.items():
             if key not in ("examples", "enum", "const", "default"):
@@ -741,10 +947,11 @@ def _read_schema_dir(directory: pathlib.Path) -> dict[str, tuple[dict[str, Any],
 
 @functools.cache
 def _default_set() -> SchemaSet:
+    """The built-ins: known good, so nothing is checked or built until it is needed."""
     schemas = {name: _load(name) for name in SCHEMA_NAMES}
-    validators = {name: _validator(name) for name in SCHEMA_NAMES}
+    compiled = _Compiled(registry, _validator, _fast_resources(schemas))
     default = SchemaSet.__new__(SchemaSet)
-    default._setup(schemas, BUILTIN_ROUTES, registry(), validators)
+    default._setup(schemas, BUILTIN_ROUTES, compiled)
     return default
 
 

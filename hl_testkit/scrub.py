@@ -321,6 +321,7 @@ def _normal(name: str) -> str:
     return name.strip().lower().replace("-", "_")
 
 
+@lru_cache(maxsize=4096)  # a run sees few distinct names; each is decided once
 def _matches(patterns: tuple[str, ...], keep: tuple[str, ...], name: str) -> bool:
     wanted, kept = _pattern(patterns), _pattern(keep)
     return bool(wanted and wanted.match(name) and not (kept and kept.match(name)))
@@ -390,12 +391,31 @@ class _Context:
     replace: _Replacer
 
 
+#: Built contexts, by (secrets, rules' identity and values). The entry holds the rules
+#: themselves, so their id cannot be reused by other rules while the entry lives.
+_CONTEXTS: dict[tuple[Any, ...], tuple[ScrubRules, _Context]] = {}
+_MAX_CONTEXTS = 64
+
+
 def _context(secrets: Iterable[Secret], rules: ScrubRules) -> _Context:
+    """The rules and the one-pass replacer for `secrets`: built once per secret set.
+
+    Every request of a replayed test is scrubbed (its key must match the stored,
+    scrubbed one), so this is on the hot path: a cache hit costs a tuple and a lookup.
+    """
+    key = (tuple(secrets), id(rules), tuple(rules.values.items()))
+    hit = _CONTEXTS.get(key)
+    if hit is not None and hit[0] is rules:
+        return hit[1]
     merged = {s.value: s for s in known_secrets({}, extra=rules.values)}
-    for secret in secrets:
+    for secret in key[0]:
         merged.setdefault(secret.value, secret)
     ordered = sorted(merged.values(), key=lambda s: (-len(s.value), s.source))
-    return _Context(rules, _replacer(tuple(ordered)))
+    context = _Context(rules, _replacer(tuple(ordered)))
+    if len(_CONTEXTS) >= _MAX_CONTEXTS:
+        _CONTEXTS.clear()
+    _CONTEXTS[key] = (rules, context)
+    return context
 
 
 # -- scrubbing ----------------------------------------------------------------------

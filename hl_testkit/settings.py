@@ -109,6 +109,7 @@ class Settings:
     allow_hosts: tuple[str, ...]
     strict: bool = False
     max_age: timedelta | None = None
+    max_age_text: str = ""
     on_expired: str = "warn"
     schema_check: bool = True
     schema_strict: bool = False
@@ -147,6 +148,7 @@ class Settings:
             allow_hosts=tuple(allow),
             strict=bool(config.getoption("hl_strict") or config.getini("hl_strict")),
             max_age=parse_age(str(config.getini("hl_max_cassette_age"))),
+            max_age_text=str(config.getini("hl_max_cassette_age")).strip(),
             on_expired=_on_expired(str(config.getini("hl_on_expired"))),
             schema_check=not config.getoption("hl_no_schema"),
             schema_strict=bool(

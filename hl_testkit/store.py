@@ -27,12 +27,13 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Literal
-
-import filelock
+from typing import TYPE_CHECKING, Literal
 
 from hl_testkit import cassette_file
 from hl_testkit.cassette_file import CassetteData, CassetteError
+
+if TYPE_CHECKING:
+    import filelock
 
 TEMP_SUFFIX = ".hl-tmp"
 LOCK_SUFFIX = ".lock"
@@ -144,6 +145,8 @@ def _locked(path: Path, timeout: float, hint: str = "") -> Iterator[None]:
     filelock removes the file itself; the soft fallback on filesystems without
     flock), the lock file is left in place, which is always safe.
     """
+    import filelock  # here: a replay-only run never loads it
+
     lock_file = lock_path_for(path)
     deadline = None if timeout < 0 else time.monotonic() + timeout
     while True:
@@ -184,6 +187,8 @@ def _lock_timeout(path: Path, lock_file: Path, timeout: float, hint: str) -> Cas
 
 def _held_descriptor(lock: filelock.BaseFileLock) -> int | None:
     """The descriptor of a native (flock) lock, or None when there is none to inspect."""
+    import filelock
+
     if os.name == "nt" or not isinstance(lock, filelock.UnixFileLock):
         return None
     context = getattr(lock, "_context", None)

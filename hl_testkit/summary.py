@@ -56,7 +56,7 @@ class RunStats:
             f"{c['cassettes']} cassette(s) used, {c['written']} written, "
             f"{c['unchanged']} unchanged; {c['replayed']} interaction(s) replayed, "
             f"{c['recorded']} recorded; {c['misses']} miss(es)"
-            + (f"; {c['unused']} unused interaction(s) (see --hl-strict)" if c["unused"] else "")
+            + (f"; {c['unused']} unused interaction(s)" if c["unused"] else "")
         ]
         out += [f"  written: {p}" for p in sorted(self.written)]
         out += [f"  not saved (test failed): {p}" for p in sorted(self.discarded)]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from hl_testkit.client import DEFAULT_BASE_URL
 from hl_testkit.settings import Settings, TargetKind
 
 if TYPE_CHECKING:
@@ -38,6 +37,8 @@ class Target:
         if kind == "standin":
             server = self._standin()
             return Endpoint(kind, server.base_url, server.api_key)
+        from hl_testkit.client import DEFAULT_BASE_URL  # requests: only when a test runs
+
         base_url = (self.settings.base_url or DEFAULT_BASE_URL).rstrip("/")
         return Endpoint(kind, base_url, self.settings.api_key or REPLAY_API_KEY)
 

@@ -38,15 +38,20 @@ class SchemaOutcome:
         return "\n".join(lines)
 
 
-def check_recording(recording: Recording, schemas: SchemaSet) -> SchemaOutcome:
-    """Check what the test played back and what it recorded."""
+def check_recording(
+    recording: Recording, schemas: SchemaSet, *, drift: bool = True
+) -> SchemaOutcome:
+    """Check what the test played back and what it recorded.
+
+    Costs what was played and recorded, whatever the cassette's size. `drift=False`
+    skips the drift report (`outcome.drift` stays empty).
+    """
     outcome = SchemaOutcome()
-    positions = {id(i): n for n, i in enumerate(recording.loaded)}
     offset = 0 if recording.record_mode == "rewrite" else len(recording.loaded)
-    pairs: list[tuple[int, Interaction]] = [(positions[id(i)], i) for i in recording.played]
+    pairs: list[tuple[int, Interaction]] = list(recording.played_positions())
     pairs += [(offset + n, i) for n, i in enumerate(recording.recorded)]
     for index, interaction in pairs:
-        finding = check_interaction(recording.path, index, interaction, schemas)
+        finding = check_interaction(recording.path, index, interaction, schemas, drift=drift)
         if finding is None:
             continue
         if finding.violations:

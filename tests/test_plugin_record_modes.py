@@ -124,7 +124,7 @@ def test_once_records_a_missing_file_then_only_replays(
     second.stdout.fnmatch_lines(
         [
             "*request:  GET /sessions?page=2&project_id=pr_demo&size=2",
-            f"*cassette: {modes} (1 interactions, record mode once)",
+            f"*cassette: {modes} (1 interaction, record mode once)",
             f"*pytest --hl-record-mode=new_episodes '{NODEID}'",
         ]
     )

@@ -1,0 +1,406 @@
+"""What the benchmark scripts share: timing, statistics, tables and the test data.
+
+Every figure is a median over many samples with its spread (the 25th-75th
+percentile range, whose width is the IQR); ratios compare medians measured
+in the same run, so a noisy machine moves both sides of a ratio alike.
+
+The data is real: bodies are fetched once from the stand-in server
+(`hl_testkit.standin`), then written as an hl-testkit cassette, a plain
+vcrpy cassette and `responses` registrations, so that every tool answers the
+very same requests with the very same bytes.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+#: The base URL cassettes are written under (hl-testkit's canonical one).
+API = "https://api.humanloop.com/v4"
+PROJECT = "pr_bench"
+
+
+# -- statistics --------------------------------------------------------------------------
+
+
+@dataclass
+class Stat:
+    """Samples of one quantity (µs per operation, or seconds per run)."""
+
+    samples: list[float] = field(default_factory=list)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.samples)
+
+    @property
+    def q1(self) -> float:
+        return self._quartiles()[0]
+
+    @property
+    def q3(self) -> float:
+        return self._quartiles()[2]
+
+    @property
+    def iqr(self) -> float:
+        return self.q3 - self.q1
+
+    def _quartiles(self) -> tuple[float, float, float]:
+        if len(self.samples) < 2:
+            value = self.samples[0]
+            return value, value, value
+        q1, q2, q3 = statistics.quantiles(self.samples, n=4)
+        return q1, q2, q3
+
+    def as_data(self) -> dict[str, Any]:
+        return {"median": self.median, "q1": self.q1, "q3": self.q3, "n": len(self.samples)}
+
+
+def sample(
+    batch: Callable[[], int],
+    *,
+    budget: float,
+    min_samples: int = 7,
+    max_samples: int = 200,
+    reset: Callable[[], None] | None = None,
+) -> Stat:
+    """Per-operation times in µs: `batch()` runs some operations and returns how many.
+
+    `reset()` (untimed) runs before each batch. Samples are taken until `budget`
+    seconds have passed and at least `min_samples` were taken. The garbage
+    collector is off while a batch runs (collected between batches).
+    """
+    stat = Stat()
+    deadline = time.perf_counter() + budget
+    while len(stat.samples) < max_samples and (
+        len(stat.samples) < min_samples or time.perf_counter() < deadline
+    ):
+        if reset is not None:
+            reset()
+        gc.collect()
+        gc.disable()
+        try:
+            t0 = time.perf_counter()
+            count = batch()
+            elapsed = time.perf_counter() - t0
+        finally:
+            gc.enable()
+        stat.samples.append(elapsed / max(count, 1) * 1e6)
+    return stat
+
+
+def batch_size(one: Callable[[], object], target: float = 0.02, limit: int = 10**6) -> int:
+    """How many calls of `one` take about `target` seconds (at least 1)."""
+    t0 = time.perf_counter()
+    one()
+    once = max(time.perf_counter() - t0, 1e-7)
+    return max(1, min(limit, int(target / once)))
+
+
+def fmt_us(value: float) -> str:
+    if value >= 10_000:
+        return f"{value / 1000:,.1f} ms"
+    if value >= 100:
+        return f"{value:,.0f} µs"
+    return f"{value:,.1f} µs"
+
+
+def fmt_s(value: float) -> str:
+    return f"{value:.2f} s"
+
+
+def cell(stat: Stat, unit: Callable[[float], str] = fmt_us) -> str:
+    """`median [q1-q3]`."""
+    return f"{unit(stat.median)} [{unit(stat.q1)}-{unit(stat.q3)}]"
+
+
+def ratio(a: Stat, b: Stat) -> str:
+    return f"{a.median / b.median:.2f}x"
+
+
+def table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """A Markdown table (readable as plain text too)."""
+    rows = [list(map(str, r)) for r in rows]
+    widths = [max(len(str(h)), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+
+    def line(cells: Sequence[str]) -> str:
+        return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"
+
+    sep = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    return "\n".join([line(header), sep, *map(line, rows)])
+
+
+# -- the machine ---------------------------------------------------------------------------
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def version_of(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def machine() -> dict[str, str]:
+    """What the figures were measured on."""
+    dists = (
+        "hl-testkit",
+        "pytest",
+        "requests",
+        "urllib3",
+        "vcrpy",
+        "responses",
+        "pytest-recording",
+        "pytest-xdist",
+        "jsonschema",
+        "jsonschema-rs",
+        "PyYAML",
+    )
+    return {
+        "nproc": str(os.cpu_count()),
+        "cpu": cpu_model(),
+        "python": f"{platform.python_implementation()} {platform.python_version()}",
+        "platform": platform.platform(),
+        **{dist: version_of(dist) for dist in dists},
+    }
+
+
+def machine_lines() -> list[str]:
+    info = machine()
+    tools = ", ".join(f"{k} {v}" for k, v in list(info.items())[4:])
+    return [
+        f"nproc {info['nproc']}; CPU {info['cpu']}; {info['python']}; {info['platform']}",
+        tools,
+    ]
+
+
+# -- data -------------------------------------------------------------------------------------
+
+
+def session_id(n: int) -> str:
+    return f"sesh_bench{n:06d}"
+
+
+PROJECTS = 50
+
+
+def project_id(k: int) -> str:
+    return f"{PROJECT}{k:02d}"
+
+
+def bench_seed(sessions: int) -> Any:
+    """A stand-in seed: `sessions` sessions spread over `PROJECTS` projects."""
+    from hl_testkit.standin.seed import parse_seed
+
+    return parse_seed(
+        {
+            "projects": [{"id": project_id(k), "name": f"Benchmark {k}"} for k in range(PROJECTS)],
+            "sessions": [
+                {
+                    "id": session_id(n),
+                    "reference_id": f"conversation-{n}",
+                    "datapoints": [
+                        {
+                            "project_id": project_id(n % PROJECTS),
+                            "inputs": {"question": f"How do I do thing {n}?"},
+                            "output": "Like this.",
+                        }
+                    ],
+                }
+                for n in range(sessions)
+            ],
+        }
+    )
+
+
+def target(n: int) -> str:
+    """The n-th distinct request: four session gets, then one page of a list."""
+    if n % 5 != 4:
+        return f"/sessions/{session_id(n)}"
+    j = n // 5
+    return f"/sessions?project_id={project_id(j % PROJECTS)}&page={j // PROJECTS + 1}&size=2"
+
+
+def call(client: Any, n: int) -> Callable[[], Any]:
+    """`target(n)` as a `SessionsClient` call."""
+    if n % 5 != 4:
+        sid = session_id(n)
+        return lambda: client.get(id=sid)
+    j = n // 5
+    project, page = project_id(j % PROJECTS), j // PROJECTS + 1
+    return lambda: client.list(project_id=project, page=page, size=2)
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One request (a path under the API, with query) and the stand-in's answer."""
+
+    method: str
+    target: str  # e.g. "/sessions/sesh_bench000001" or "/sessions?project_id=...&page=2"
+    status: int
+    reason: str
+    content_type: str
+    body: bytes
+
+    @property
+    def url(self) -> str:
+        return API + self.target
+
+
+def fetch(server: Any, targets: Iterable[str]) -> list[Exchange]:
+    """GET each target from the stand-in (plain requests) and keep the answers."""
+    import requests
+
+    out = []
+    with requests.Session() as http:
+        for target in targets:
+            response = http.get(
+                server.base_url + target,
+                headers={"X-API-KEY": server.api_key, "Accept": "application/json"},
+            )
+            out.append(
+                Exchange(
+                    "GET",
+                    target,
+                    response.status_code,
+                    response.reason,
+                    response.headers.get("Content-Type", "application/json"),
+                    response.content,
+                )
+            )
+    return out
+
+
+def hl_cassette_text(exchanges: Sequence[Exchange]) -> str:
+    """The exchanges as an hl-testkit cassette (what recording would have written)."""
+    from hl_testkit import cassette_file
+    from hl_testkit.cassette_file import (
+        CassetteData,
+        Interaction,
+        RecordedRequest,
+        RecordedResponse,
+    )
+
+    interactions = [
+        Interaction(
+            RecordedRequest(e.method, e.url, {"Accept": "application/json"}, None),
+            RecordedResponse(e.status, e.reason, {"Content-Type": e.content_type}, e.body),
+        )
+        for e in exchanges
+    ]
+    return cassette_file.dumps(CassetteData(interactions, "stand-in", "2026-01-01"))
+
+
+def vcrpy_cassette_text(exchanges: Sequence[Exchange]) -> str:
+    """The exchanges as a plain vcrpy cassette (its own YAML format)."""
+    from vcr.request import Request
+    from vcr.serialize import serialize
+    from vcr.serializers import yamlserializer
+
+    requests = [
+        Request(e.method, e.url, None, {"Accept": "application/json", "X-API-KEY": "key"})
+        for e in exchanges
+    ]
+    responses = [
+        {
+            "status": {"code": e.status, "message": e.reason},
+            "headers": {"Content-Type": [e.content_type]},
+            "body": {"string": e.body},
+        }
+        for e in exchanges
+    ]
+    return str(serialize({"requests": requests, "responses": responses}, yamlserializer))
+
+
+def responses_data(exchanges: Sequence[Exchange]) -> list[dict[str, Any]]:
+    """The exchanges as keyword arguments of `responses.add`."""
+    return [
+        {
+            "method": e.method,
+            "url": e.url,
+            "body": e.body,
+            "status": e.status,
+            "content_type": e.content_type,
+        }
+        for e in exchanges
+    ]
+
+
+# -- running things ------------------------------------------------------------------------
+
+
+def run(cmd: Sequence[str], cwd: Path, env: dict[str, str] | None = None) -> float:
+    """Seconds `cmd` took; raises with its output when it fails."""
+    return run_allowing(cmd, cwd, env, ())
+
+
+def run_allowing(
+    cmd: Sequence[str], cwd: Path, env: dict[str, str] | None, codes: Sequence[int]
+) -> float:
+    """Seconds `cmd` took; exit status 0 or one of `codes`, else it raises with the output."""
+    t0 = time.perf_counter()
+    done = subprocess.run(list(cmd), cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - t0
+    if done.returncode != 0 and done.returncode not in codes:
+        raise RuntimeError(
+            f"{' '.join(cmd)} failed ({done.returncode}) in {cwd}:\n"
+            f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+        )
+    return elapsed
+
+
+def clean_env() -> dict[str, str]:
+    """The environment for subprocess runs: no recording or API settings leak in.
+
+    Bytecode caches on (PYTHONDONTWRITEBYTECODE dropped): installed packages
+    (vcrpy, pytest-recording, responses) come with theirs, and an editable
+    hl-testkit must not recompile its sources on every run where they would not.
+    """
+    env = dict(os.environ)
+    for name in (
+        "HL_RECORD_MODE",
+        "HUMANLOOP_BASE_URL",
+        "HUMANLOOP_API_KEY",
+        "PYTEST_ADDOPTS",
+        "PYTHONDONTWRITEBYTECODE",
+    ):
+        env.pop(name, None)
+    return env
+
+
+def python() -> str:
+    return sys.executable
+
+
+def dump_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+
+
+def show(section: dict[str, Any]) -> str:
+    """A section's title, table and targets, as printed and as written to the docs."""
+    lines = [f"## {section['title']}", "", section["table"], ""]
+    for name, ok, detail in section.get("targets", []):
+        lines.append(f"- {'MET' if ok else 'NOT MET'}: {name} ({detail})")
+    for note in section.get("notes", []):
+        lines.append(f"- {note}")
+    return "\n".join(lines).rstrip() + "\n"

@@ -1,0 +1,237 @@
+"""A generated 200-test suite under hl-testkit, pytest-recording and `responses`.
+
+    .venv/bin/python bench/bench_suite.py [--quick] [--tests 200] [--runs 5]
+
+Three projects, generated in a temporary directory, run the same 200 tests
+(10 modules of 20), each making 3 requests (get a session, get another, list a
+page) through the same `SessionsClient` and asserting on the answers. Each
+tool answers from data frozen from the stand-in once:
+
+  hl-testkit        the `sessions` fixture, one hl-testkit cassette per test,
+                    replayed (record mode none), every body checked against its
+                    JSON Schema (the default); `-p no:recording`
+  pytest-recording  `@pytest.mark.vcr`, one vcrpy cassette per test,
+                    `--record-mode=none`; `-p no:hl_testkit`
+  responses         `@responses.activate` and 3 `responses.add` per test, bodies
+                    in a Python module; `-p no:hl_testkit -p no:recording`
+
+Wall time of whole `pytest -q` subprocesses, serial and with `-n 2`
+(pytest-xdist), runs interleaved across the tools; one warm-up run each
+first (so `__pycache__` is written). Plugin import cost: `pytest --co -q`
+on a project with no tests, with hl-testkit loaded and with
+`-p no:hl_testkit` (pytest-recording off in both).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _common as c
+
+TOOLS = ("hl-testkit", "pytest-recording", "responses")
+PER_MODULE = 20
+
+CONFTEST_CLIENT = """
+import pytest
+
+from hl_testkit.client import SessionsClient
+
+API = "https://api.humanloop.com/v4"
+
+
+@pytest.fixture
+def sessions():
+    with SessionsClient("key", base_url=API) as client:
+        yield client
+"""
+
+TEST_BODY = """
+    first = sessions.get(id="{a}").body
+    assert first["id"] == "{a}"
+    second = sessions.get(id="{b}").body
+    assert second["id"] == "{b}"
+    page = sessions.list(project_id="{project}", page={page}, size=2).body
+    assert page["page"] == {page} and len(page["records"]) == 2
+"""
+
+
+def _calls(t: int) -> tuple[int, int, int]:
+    """Test t's requests, as indexes for `_common.target` (two gets and a list page)."""
+    return 5 * t, 5 * t + 1, 5 * t + 4
+
+
+def _test_fields(t: int) -> dict[str, Any]:
+    a, b, listed = _calls(t)
+    j = listed // 5
+    return {
+        "a": c.session_id(a),
+        "b": c.session_id(b),
+        "project": c.project_id(j % c.PROJECTS),
+        "page": j // c.PROJECTS + 1,
+    }
+
+
+def generate(root: Path, tests: int, exchanges: dict[int, c.Exchange]) -> dict[str, Path]:
+    """The three projects under `root`; returns tool -> project directory."""
+    projects = {tool: root / tool for tool in TOOLS}
+    modules = (tests + PER_MODULE - 1) // PER_MODULE
+    for tool, project in projects.items():
+        (project / "tests").mkdir(parents=True)
+        (project / "pytest.ini").write_text("[pytest]\ntestpaths = tests\n", encoding="utf-8")
+        if tool != "hl-testkit":
+            (project / "tests" / "conftest.py").write_text(CONFTEST_CLIENT, encoding="utf-8")
+    data: dict[str, list[dict[str, Any]]] = {}
+    for m in range(modules):
+        name = f"test_gen{m:02d}"
+        sources: dict[str, list[str]] = {tool: [] for tool in TOOLS}
+        sources["hl-testkit"].append("")
+        sources["pytest-recording"].append("import pytest\n")
+        sources["responses"].append("import responses\n\nfrom _bench_data import DATA\n")
+        for t in range(m * PER_MODULE, min(tests, (m + 1) * PER_MODULE)):
+            fields = _test_fields(t)
+            body = TEST_BODY.format(**fields)
+            test = f"test_{t:04d}"
+            used = [exchanges[k] for k in _calls(t)]
+            sources["hl-testkit"].append(f"\ndef {test}(sessions):{body}")
+            sources["pytest-recording"].append(f"\n@pytest.mark.vcr\ndef {test}(sessions):{body}")
+            sources["responses"].append(
+                f"\n@responses.activate\ndef {test}(sessions):\n"
+                f"    for kwargs in DATA[{test!r}]:\n"
+                f"        responses.add(**kwargs)\n{body}"
+            )
+            hl_path = projects["hl-testkit"] / "cassettes" / "tests" / name / f"{test}.yaml"
+            hl_path.parent.mkdir(parents=True, exist_ok=True)
+            hl_path.write_text(c.hl_cassette_text(used), encoding="utf-8")
+            vcr_path = projects["pytest-recording"] / "tests" / "cassettes" / name / f"{test}.yaml"
+            vcr_path.parent.mkdir(parents=True, exist_ok=True)
+            vcr_path.write_text(c.vcrpy_cassette_text(used), encoding="utf-8")
+            data[test] = [
+                {**kw, "body": kw["body"].decode("utf-8")} for kw in c.responses_data(used)
+            ]
+        for tool in TOOLS:
+            path = projects[tool] / "tests" / f"{name}.py"
+            path.write_text("\n".join(sources[tool]), encoding="utf-8")
+    (projects["responses"] / "tests" / "_bench_data.py").write_text(
+        f"DATA = {json.dumps(data, indent=1)}\n", encoding="utf-8"
+    )
+    empty = root / "empty"
+    (empty / "tests").mkdir(parents=True)
+    (empty / "pytest.ini").write_text("[pytest]\ntestpaths = tests\n", encoding="utf-8")
+    projects["empty"] = empty
+    return projects
+
+
+def command(tool: str, workers: int) -> list[str]:
+    cmd = [c.python(), "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    if tool == "hl-testkit":
+        cmd += ["-p", "no:recording"]
+    elif tool == "pytest-recording":
+        cmd += ["-p", "no:hl_testkit", "--record-mode=none"]
+    else:
+        cmd += ["-p", "no:hl_testkit", "-p", "no:recording"]
+    if workers:
+        cmd += ["-n", str(workers)]
+    else:
+        cmd += ["-p", "no:xdist"]
+    return cmd
+
+
+def run(quick: bool = False, tests: int = 200, runs: int | None = None) -> dict[str, Any]:
+    from hl_testkit.standin import StandinServer
+
+    runs = runs or (3 if quick else 7)
+    env = c.clean_env()
+    needed = sorted({k for t in range(tests) for k in _calls(t)})
+    with tempfile.TemporaryDirectory(prefix="hl-bench-suite-") as tmp:
+        server = StandinServer(seed=c.bench_seed(max(needed) + 1)).start()
+        try:
+            fetched = c.fetch(server, [c.target(k) for k in needed])
+        finally:
+            server.stop()
+        exchanges = dict(zip(needed, fetched, strict=True))
+        projects = generate(Path(tmp), tests, exchanges)
+
+        configs = [(tool, workers) for workers in (0, 2) for tool in TOOLS]
+        stats = {config: c.Stat() for config in configs}
+        for tool, workers in configs:  # warm-up: bytecode caches, and a check that it passes
+            c.run(command(tool, workers), projects[tool], env)
+        for r in range(runs):
+            for config in configs if r % 2 == 0 else reversed(configs):
+                stats[config].samples.append(c.run(command(*config), projects[config[0]], env))
+            print(f"  suite run {r + 1}/{runs}: done", file=sys.stderr)
+
+        # Plugin import cost: collecting nothing, with and without hl-testkit.
+        base = [c.python(), "-m", "pytest", "--co", "-q", "-p", "no:cacheprovider"]
+        base += ["-p", "no:recording"]
+        imports = {"with hl-testkit": c.Stat(), "-p no:hl_testkit": c.Stat()}
+        empty = projects["empty"]
+        for _ in range(2):  # warm up
+            c.run_allowing(base, empty, env, codes=(5,))
+        for _ in range(max(5, runs * 2)):
+            imports["with hl-testkit"].samples.append(c.run_allowing(base, empty, env, (5,)))
+            imports["-p no:hl_testkit"].samples.append(
+                c.run_allowing([*base, "-p", "no:hl_testkit"], empty, env, (5,))
+            )
+    return report(stats, imports, tests)
+
+
+def report(
+    stats: dict[tuple[str, int], c.Stat], imports: dict[str, c.Stat], tests: int
+) -> dict[str, Any]:
+    rows = []
+    for workers in (0, 2):
+        base = stats[("pytest-recording", workers)]
+        for tool in TOOLS:
+            s = stats[(tool, workers)]
+            rows.append(
+                [
+                    "serial" if not workers else f"-n {workers}",
+                    tool,
+                    c.cell(s, c.fmt_s),
+                    c.ratio(s, base),
+                ]
+            )
+    with_hl, without = imports["with hl-testkit"], imports["-p no:hl_testkit"]
+    rows.append(["`pytest --co -q`, no tests", "with hl-testkit", c.cell(with_hl, c.fmt_s), ""])
+    rows.append(["`pytest --co -q`, no tests", "-p no:hl_testkit", c.cell(without, c.fmt_s), ""])
+    worst = max(
+        stats[("hl-testkit", w)].median / stats[("pytest-recording", w)].median for w in (0, 2)
+    )
+    cost = (with_hl.median - without.median) * 1e3
+    return {
+        "title": f"A generated {tests}-test suite (3 requests each), wall time of `pytest`",
+        "table": c.table(["run", "tool", "wall time", "÷ pytest-recording"], rows),
+        "targets": [
+            (
+                f"the {tests}-test suite ≤ 0.8x pytest-recording's wall time (serial and -n 2)",
+                worst <= 0.8,
+                f"worst hl-testkit ÷ pytest-recording = {worst:.2f}x",
+            )
+        ],
+        "notes": [f"plugin import cost (with - without, medians): {cost:,.0f} ms"],
+        "data": {
+            **{f"{tool} n={w}": s.as_data() for (tool, w), s in stats.items()},
+            **{f"import {k}": s.as_data() for k, s in imports.items()},
+        },
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer runs")
+    parser.add_argument("--tests", type=int, default=200)
+    parser.add_argument("--runs", type=int, default=None)
+    args = parser.parse_args(argv)
+    print(c.show(run(args.quick, args.tests, args.runs)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,191 @@
+"""Run every hl-testkit benchmark and print every figure (a few minutes on 2 cores).
+
+    pip install -e '.[bench]'          # responses, pytest-recording (and the rest)
+    python bench/run.py                # all of it
+    python bench/run.py --quick        # shorter sampling, for a smoke test
+    python bench/run.py --write-docs   # also write docs/benchmarks.md
+
+One script per topic, each runnable alone:
+
+    bench/bench_validation.py   schema validation per body (hot path vs jsonschema)
+    bench/bench_replay.py       replay per request: hl-testkit, vcrpy, responses, stand-in
+    bench/bench_record.py       recording per request vs plain requests to the stand-in
+    bench/bench_suite.py        a generated 200-test suite under three tools, and import cost
+
+Figures are medians with their 25th-75th percentile range; every ratio
+compares two figures measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _common as c
+
+HERE = Path(__file__).resolve().parent
+DOCS = HERE.parent / "docs" / "benchmarks.md"
+TOPICS = ("bench_validation", "bench_replay", "bench_record", "bench_suite")
+
+
+def import_cost(runs: int = 7) -> dict[str, Any]:
+    """`python -X importtime -c "import pytest; import hl_testkit.plugin"`, the plugin's share."""
+    env = c.clean_env()
+    code = "import pytest; import hl_testkit.plugin"
+    subprocess.run([c.python(), "-c", code], env=env, check=True)  # write the bytecode caches
+    totals: list[float] = []
+    packages: dict[str, list[float]] = {}
+    for _ in range(runs):
+        done = subprocess.run(
+            [c.python(), "-X", "importtime", "-c", code],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        rows: list[tuple[int, str]] = []  # (own microseconds, module)
+        for line in done.stderr.splitlines():
+            if line.startswith("import time:") and "|" in line:
+                own_text, _, module = line.split(":", 1)[1].split("|")
+                if own_text.strip().isdigit():
+                    rows.append((int(own_text), module.rstrip()))
+        start = next(i for i, (_, module) in enumerate(rows) if module.strip() == "pytest") + 1
+        after = rows[start:]  # what the plugin pulled in (pytest itself was there already)
+        totals.append(sum(own for own, _ in after) / 1000)
+        run_packages: dict[str, float] = {}
+        for own, module in after:
+            package = module.strip().split(".")[0]
+            run_packages[package] = run_packages.get(package, 0.0) + own / 1000
+        for package, ms in run_packages.items():
+            packages.setdefault(package, []).append(ms)
+    biggest = sorted(packages.items(), key=lambda kv: -statistics.median(kv[1]))[:10]
+    total = statistics.median(totals)
+    rows_out = [["all (plugin import, pytest already loaded)", f"{total:.1f} ms"]]
+    rows_out += [[package, f"{statistics.median(ms):.1f} ms"] for package, ms in biggest]
+    return {
+        "title": "Plugin import: `python -X importtime -c "
+        '"import pytest; import hl_testkit.plugin"`',
+        "table": c.table(["imported package (self times summed)", "median"], rows_out),
+        "notes": [
+            "vcrpy (and aiohttp, httpx it patches), requests, jsonschema, referencing and "
+            "jsonschema-rs are not imported by hl-testkit's own modules at plugin import: "
+            "they load with the first test that needs them; what the table shows of them "
+            "comes from hl_testkit.scenarios (see the report).",
+        ],
+        "data": {"total_ms": total, "packages": {k: statistics.median(v) for k, v in biggest}},
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="shorter sampling")
+    parser.add_argument(
+        "--write-docs", action="store_true", help=f"write the results to {DOCS.name}"
+    )
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    sections: list[dict[str, Any]] = []
+    for topic in TOPICS:
+        module = importlib.import_module(topic)
+        print(f"running {topic} ...", file=sys.stderr)
+        section = module.run(quick=args.quick)
+        print(c.show(section), flush=True)
+        sections.append(section)
+    section = import_cost()
+    print(c.show(section), flush=True)
+    sections.append(section)
+    elapsed = time.perf_counter() - started
+
+    summary = [
+        f"- {'MET' if ok else 'NOT MET'}: {name} ({detail})"
+        for section in sections
+        for name, ok, detail in section.get("targets", [])
+    ]
+    print("## Targets\n")
+    print("\n".join(summary))
+    print(f"\n(all benchmarks: {elapsed:.0f} s)")
+    if args.write_docs:
+        write_docs(sections, summary, elapsed, args.quick)
+        print(f"wrote {DOCS}")
+    return 0
+
+
+def write_docs(
+    sections: list[dict[str, Any]], summary: list[str], elapsed: float, quick: bool
+) -> None:
+    machine = c.machine()
+    lines = [
+        "# Benchmarks",
+        "",
+        "How fast hl-testkit records, replays and checks, next to the tools it replaces.",
+        "Written by `python bench/run.py --write-docs`"
+        + (" (`--quick`)" if quick else "")
+        + f"; the whole run took {elapsed:.0f} s. Reproduce on a fresh clone:",
+        "",
+        "```sh",
+        "python -m venv .venv && . .venv/bin/activate",
+        "pip install -e '.[bench]'",
+        "python bench/run.py              # prints every figure; one script per topic in bench/",
+        "```",
+        "",
+        "Every figure is a median with its 25th-75th percentile range in brackets; every",
+        "ratio compares two medians measured in the same run (the machine is noisy: compare",
+        "ratios, not absolute times across runs).",
+        "",
+        "## Machine",
+        "",
+        f"- {machine['nproc']} cores (nproc); CPU: {machine['cpu']}",
+        f"- {machine['python']} on {machine['platform']}",
+        "- " + ", ".join(f"{name} {version}" for name, version in list(machine.items())[4:]),
+        "",
+        "## Targets",
+        "",
+        *summary,
+        "",
+    ]
+    for section in sections:
+        lines.append(c.show(section))
+    lines += [METHOD, ""]
+    DOCS.parent.mkdir(parents=True, exist_ok=True)
+    DOCS.write_text("\n".join(lines), encoding="utf-8")
+
+
+METHOD = """## How it is measured
+
+- **Replay** (`bench/bench_replay.py`): one cassette of N distinct requests (4 of 5 are
+  `GET /sessions/{id}`, 1 of 5 a list page), answered once by the stand-in and frozen. Each
+  tool answers exactly those requests with exactly those bytes, through the same
+  `SessionsClient` (requests underneath): hl-testkit as the `sessions` fixture sets it up in
+  replay (record mode `none`), plain vcrpy (`vcr.use_cassette`, its own YAML, default
+  matchers), `responses` (one `responses.add` per request) and the stand-in over loopback.
+  Batches of requests from a freshly rewound cassette, the tools taken in turn (round-robin),
+  loading the cassette not included (shown apart). The `sessions` fixture's client skips
+  requests' per-call environment lookups (proxies, netrc, CA bundle) in replay, where no
+  request reaches a network; the others use requests as a test would.
+- **Recording** (`bench/bench_record.py`): N = 1,000 distinct requests to the stand-in, from
+  plain requests and from hl-testkit (record mode `once`, new cassette), rounds alternating;
+  hl-testkit's figure includes the final `Recording.finish` (lock, YAML, leak guard, atomic
+  write, fsync) divided by N.
+- **Validation** (`bench/bench_validation.py`): `SchemaSet.check`, what runs on every
+  recorded or replayed response: jsonschema-rs's compiled yes/no, then jsonschema's full
+  report for an invalid body only. Both check `date-time` by the same RFC 3339 rules; tests
+  (`tests/test_fast_validation.py`) prove the yes/no agrees with jsonschema's report over a
+  corpus of valid and broken bodies and 20,000 fuzzed date-times.
+- **Suite** (`bench/bench_suite.py`): three generated projects, 200 tests of 3 requests each,
+  the same test bodies; wall time of whole `pytest -q` subprocesses, serial (`-p no:xdist`)
+  and `-n 2`, after one warm-up run each, runs interleaved. Each tool loads its own plugin
+  only (`-p no:recording` / `-p no:hl_testkit`). Bytecode caches are on for every tool
+  (installed packages ship theirs; `PYTHONDONTWRITEBYTECODE` is dropped for these runs).
+"""
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,303 @@
+"""PyYAML, faster, for plain data: the same documents in, the same text out.
+
+A cassette is plain data (mappings, lists, strings, numbers, booleans, nulls).
+PyYAML's C parser and emitter are fast, but building Python objects through
+its composer, constructor and representer costs ten times the parsing. Here:
+
+* `load` builds the data straight from the C parser's events, resolving
+  plain scalars with the loader's own implicit resolvers and constructing
+  ints, floats and timestamps with its own constructor: the same values
+  `yaml.load` gives;
+* `dump` builds the node tree directly (what the representer would make, for
+  these types) and hands it to the C serializer and emitter: the same text
+  `yaml.dump` writes.
+
+Anything else -- an anchor or alias, an explicit tag, a merge key, a
+duplicate key, a complex key, a second document, an error, another Python
+type, very deep nesting -- falls back to PyYAML itself, which then gives
+exactly its own result or its own error (with its line and column).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import gc
+import operator
+from collections.abc import Iterator
+from typing import Any
+
+import yaml
+from yaml.constructor import SafeConstructor
+from yaml.events import (
+    AliasEvent,
+    DocumentEndEvent,
+    DocumentStartEvent,
+    Event,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+    StreamStartEvent,
+)
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+_STR = "tag:yaml.org,2002:str"
+_NULL = "tag:yaml.org,2002:null"
+_BOOL = "tag:yaml.org,2002:bool"
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+_MAX_DEPTH = 200  # deeper documents go to PyYAML (no recursion limit surprises)
+
+_CONSTRUCTOR = SafeConstructor()
+_CONSTRUCT = {
+    _INT: _CONSTRUCTOR.construct_yaml_int,
+    _FLOAT: _CONSTRUCTOR.construct_yaml_float,
+    "tag:yaml.org,2002:timestamp": _CONSTRUCTOR.construct_yaml_timestamp,
+}
+
+
+class _Fallback(Exception):
+    """Not plain data this module handles: PyYAML does it."""
+
+
+# -- loading ------------------------------------------------------------------------------
+
+
+def load(text: str, loader: type[Any]) -> Any:
+    """`yaml.load(text, Loader=loader)`, for a safe loader whose resolvers it uses.
+
+    `loader` must be a SafeLoader (or CSafeLoader) subclass that at most refuses
+    duplicate keys (as hl-testkit's does): a duplicate goes to `loader` to refuse.
+    """
+    try:
+        return _Builder(loader).document(yaml.parse(text, Loader=loader))
+    except (_Fallback, yaml.YAMLError, RecursionError):
+        return yaml.load(text, Loader=loader)
+
+
+class _Builder:
+    def __init__(self, loader: type[Any]) -> None:
+        self.resolvers: dict[Any, list[tuple[str, Any]]] = loader.yaml_implicit_resolvers
+        self.wildcard = self.resolvers.get(None, [])
+        if getattr(loader, "yaml_path_resolvers", None):
+            raise _Fallback  # pragma: no cover - no safe loader has any
+
+    def document(self, events: Iterator[Event]) -> Any:
+        if not isinstance(next(events), StreamStartEvent):
+            raise _Fallback  # pragma: no cover - the parser always starts so
+        event = next(events)
+        if isinstance(event, StreamEndEvent):
+            return None  # an empty stream: no document
+        if not isinstance(event, DocumentStartEvent):
+            raise _Fallback  # pragma: no cover
+        data = self.node(next(events), events, 0)
+        if not isinstance(next(events), DocumentEndEvent):
+            raise _Fallback  # pragma: no cover
+        if not isinstance(next(events), StreamEndEvent):
+            raise _Fallback  # a second document: PyYAML refuses it, with its message
+        return data
+
+    def node(self, event: Any, events: Iterator[Event], depth: int) -> Any:
+        if isinstance(event, ScalarEvent):
+            return self.scalar(event)[1]
+        if depth > _MAX_DEPTH or isinstance(event, AliasEvent) or event.anchor is not None:
+            raise _Fallback
+        if event.tag is not None and event.tag != "!":
+            raise _Fallback
+        if isinstance(event, SequenceStartEvent):
+            items = []
+            event = next(events)
+            while not isinstance(event, SequenceEndEvent):
+                items.append(self.node(event, events, depth + 1))
+                event = next(events)
+            return items
+        if isinstance(event, MappingStartEvent):
+            mapping: dict[Any, Any] = {}
+            seen: set[tuple[str, str]] = set()
+            event = next(events)
+            while not isinstance(event, MappingEndEvent):
+                if not isinstance(event, ScalarEvent):
+                    raise _Fallback  # a complex key
+                tag, key = self.scalar(event)
+                if (tag, event.value) in seen or tag == "tag:yaml.org,2002:merge":
+                    raise _Fallback  # a duplicate key (refused there) or a merge
+                seen.add((tag, event.value))
+                mapping[key] = self.node(next(events), events, depth + 1)
+                event = next(events)
+            return mapping
+        raise _Fallback  # pragma: no cover - no other event starts a node
+
+    def scalar(self, event: Any) -> tuple[str, Any]:
+        """(resolved tag, value) of a scalar, as the composer and constructor make them."""
+        if event.anchor is not None:
+            raise _Fallback
+        value = event.value
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = _STR
+            if event.implicit[0]:  # a plain scalar: the implicit resolvers decide
+                for candidate, regexp in self.resolvers.get(value[:1], []) + self.wildcard:
+                    if regexp.match(value):
+                        tag = candidate
+                        break
+        if tag == _STR:
+            return tag, value
+        if tag == _NULL:
+            return tag, None
+        if tag == _BOOL:
+            return tag, SafeConstructor.bool_values[value.lower()]
+        construct = _CONSTRUCT.get(tag)
+        if construct is None:
+            raise _Fallback  # an explicit tag, or `=` (tag:yaml.org,2002:value)
+        return tag, construct(ScalarNode(tag, value))
+
+
+# -- dumping -------------------------------------------------------------------------------
+
+
+def dump(data: Any, Dumper: Any, **options: Any) -> str:
+    """`yaml.dump(data, Dumper=Dumper, **options)` for plain data.
+
+    `Dumper` may represent `str` its own way only as hl-testkit's does: a `|`
+    block for text with a newline (`block_multiline=True`, the default).
+    """
+    block_multiline = options.pop("block_multiline", True)
+    # The representer's own options; the rest are the serializer's and emitter's.
+    represent = {k: options.get(k) for k in ("default_style", "default_flow_style", "sort_keys")}
+    emit = {k: v for k, v in options.items() if k not in represent}
+    with _collector_paused():
+        try:
+            if options.get("sort_keys", True) or represent["default_style"] is not None:
+                raise _Fallback  # sorted keys, forced quoting: the representer's way
+            flow_style = options.get("default_flow_style", False)
+            node = _Nodes(flow_style, block_multiline).node(data, 0)
+        except _Fallback:
+            return str(yaml.dump(data, Dumper=Dumper, **options))
+        remembering: Any = _remembering(Dumper)
+        return str(yaml.serialize(node, Dumper=remembering, **emit))
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while a node tree is built and written.
+
+    Tens of thousands of new, acyclic objects set off collection after collection,
+    each walking the growing tree: that took longer than building it (5x).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+@functools.cache
+def _remembering(dumper: Any) -> Any:
+    """`dumper`, its serializer's scalar tag resolution remembered.
+
+    The serializer asks `resolve` twice per scalar (to know whether the tag may
+    be left implicit); a cassette repeats the same keys and values over and over.
+    The answer depends on the value alone: safe dumpers have no path resolvers.
+    """
+    if getattr(dumper, "yaml_path_resolvers", None):
+        return dumper  # pragma: no cover - no safe dumper has any
+    base = dumper.resolve
+    answers: dict[tuple[str, tuple[bool, bool]], str] = {}
+
+    def resolve(self: Any, kind: Any, value: Any, implicit: tuple[bool, bool]) -> Any:
+        if kind is not ScalarNode:
+            return base(self, kind, value, implicit)
+        key = (value, implicit)
+        tag = answers.get(key)
+        if tag is None:
+            if len(answers) > 50_000:
+                answers.clear()
+            tag = answers[key] = base(self, kind, value, implicit)
+        return tag
+
+    # Path resolvers are what descend/ascend track: without any, nothing to track (and
+    # these are called for every node).
+    return type(
+        dumper.__name__,
+        (dumper,),
+        {
+            "resolve": resolve,
+            "descend_resolver": staticmethod(operator.is_),  # any C callable of two
+            "ascend_resolver": staticmethod(tuple),  # ... and of none
+        },
+    )
+
+
+def _scalar(tag: str, value: str, style: str | None = None) -> ScalarNode:
+    """A ScalarNode without `__init__`'s call chain (a cassette has tens of thousands)."""
+    node = _new(ScalarNode)
+    node.tag, node.value, node.style = tag, value, style
+    node.start_mark = node.end_mark = None
+    return node
+
+
+_new = object.__new__
+
+
+class _Nodes:
+    def __init__(self, flow_style: bool | None, block_multiline: bool) -> None:
+        self.flow_style = flow_style
+        self.block_multiline = block_multiline
+        self.seen: set[int] = set()  # a mapping or list met twice would become an alias
+
+    def node(self, value: Any, depth: int) -> Node:
+        kind = type(value)
+        if kind is str:
+            if self.block_multiline and "\n" in value:
+                return _scalar(_STR, value, "|")
+            return _scalar(_STR, value)
+        if kind is dict or kind is list:
+            if depth > _MAX_DEPTH or id(value) in self.seen:
+                raise _Fallback
+            self.seen.add(id(value))
+            node = self.node
+            depth += 1
+            if kind is dict:
+                pairs = [(node(k, depth), node(v, depth)) for k, v in value.items()]
+                return MappingNode(_MAP, pairs, flow_style=self._flow(pairs, mapping=True))
+            items = [node(item, depth) for item in value]
+            return SequenceNode(_SEQ, items, flow_style=self._flow(items, mapping=False))
+        if value is None:
+            return _scalar(_NULL, "null")
+        if kind is bool:
+            return _scalar(_BOOL, "true" if value else "false")
+        if kind is int:
+            return _scalar(_INT, str(value))
+        if kind is float:
+            return _scalar(_FLOAT, _float_text(value))
+        raise _Fallback  # bytes, dates, sets, subclasses...: the representer's own way
+
+    def _flow(self, children: list[Any], *, mapping: bool) -> bool | None:
+        if self.flow_style is not None:
+            return self.flow_style
+        # yaml's own choice when default_flow_style is None: flow if all children are
+        # plain scalars (for a mapping, keys and values alike).
+        nodes = [n for pair in children for n in pair] if mapping else children
+        return all(isinstance(n, ScalarNode) and not n.style for n in nodes)
+
+
+def _float_text(value: float) -> str:
+    """SafeRepresenter.represent_float."""
+    if value != value or (value == 0.0 and value == 1.0):
+        return ".nan"
+    if value == float("inf"):
+        return ".inf"
+    if value == -float("inf"):
+        return "-.inf"
+    text = repr(value).lower()
+    # `1e17` is a string to YAML 1.1: written `1.0e+17`, as PyYAML does.
+    if "." not in text and "e" in text:
+        text = text.replace("e", ".0e", 1)
+    return text

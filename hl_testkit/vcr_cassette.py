@@ -1,0 +1,328 @@
+"""The vcrpy glue: the only module that imports `vcr`, loaded on first use.
+
+vcrpy patches the HTTP clients (requests, urllib3 and so the official SDK,
+httpx, aiohttp, ...) and asks a `Cassette` whether it can answer each request.
+`HlCassette` answers from a `Recording` (our own file format and matching,
+`hl_testkit.matching`), and never saves by itself: `Recording.finish` decides
+what is written, once the test's outcome is known.
+
+Hot path. vcrpy's stubs ask `can_play_response_for(request)` and then
+`play_response(request)` with the same request object, and both (as `append`
+does when recording) start with the `before_record_request` chain, which
+deep-copies the request even when it holds no hook at all. So:
+
+* without a request hook (`filter_headers`, `filter_query_parameters`,
+  `filter_post_data_parameters`, `ignore_hosts`, `ignore_localhost`,
+  `before_record_request`), the chain is skipped: the request is only read;
+* the filtered request and its key are computed once per request object and
+  reused by the next call about the same object;
+* likewise the recorded response is deep-copied for the `before_record_response`
+  chain only when there is a response hook.
+
+Connections and recording: vcrpy's stubs step out of the cassette with
+`vcr.patch.force_reset()` for each new connection and each real request,
+which re-runs `reset_patchers()`: a dozen `import` attempts of HTTP libraries,
+the missing ones searched for along sys.path every time (a quarter of a
+millisecond). While a cassette is active, `force_reset` is swapped for one
+that re-applies the same (target, attribute, original) triples, learnt from
+`reset_patchers()` once and learnt again whenever a module they come from is
+no longer the one in `sys.modules` (or an optional HTTP library appeared).
+
+Activation: vcrpy's patch builder tries to import each optional HTTP library
+(boto3, httplib2, tornado, ...) for every cassette; the groups whose library is
+not installed are passed as `skip_patchers` (they would patch nothing).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import functools
+import importlib.util
+import sys
+import types
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+from unittest import mock
+
+import vcr
+import vcr.patch as vcr_patch
+from vcr.cassette import Cassette
+from vcr.patch import CassettePatcherBuilder
+from vcr.record_mode import RecordMode
+
+from hl_testkit import canonical, matching
+from hl_testkit.cassette_file import Interaction, RecordedRequest, RecordedResponse
+
+if TYPE_CHECKING:
+    from hl_testkit.recorder import Recording
+
+#: `hl_vcr_config` keys that put a hook on the request (vcrpy's `before_record_request` chain).
+REQUEST_HOOK_KEYS = (
+    "before_record_request",
+    "filter_headers",
+    "filter_post_data_parameters",
+    "filter_query_parameters",
+    "ignore_hosts",
+    "ignore_localhost",
+)
+
+
+#: `hl_vcr_config` keys that put a hook on the recorded response.
+RESPONSE_HOOK_KEYS = ("before_record_response", "decode_compressed_response")
+
+
+def has_request_hooks(vcr_config: dict[str, Any]) -> bool:
+    return any(vcr_config.get(name) for name in REQUEST_HOOK_KEYS)
+
+
+def has_response_hooks(vcr_config: dict[str, Any]) -> bool:
+    return any(vcr_config.get(name) for name in RESPONSE_HOOK_KEYS)
+
+
+#: vcrpy's patch groups that patch nothing when their library (top-level module) is missing.
+_OPTIONAL_GROUPS = {
+    "boto3": "botocore",
+    "httplib2": "httplib2",
+    "tornado": "tornado",
+    "aiohttp": "aiohttp",
+    "httpx": "httpx",
+    "httpx2": "httpx2",
+}
+#: Optional HTTP libraries `reset_patchers()` looks for (their arrival means: ask again).
+_OPTIONAL_MODULES = (*_OPTIONAL_GROUPS.values(), "httpx_curl_cffi", "pyreqwest")
+
+
+@functools.cache
+def _not_installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is None  # a top-level name: nothing is imported
+
+
+def absent_groups() -> tuple[str, ...]:
+    """The patch groups to skip: their library is neither imported nor installed."""
+    return tuple(
+        group
+        for group, module in _OPTIONAL_GROUPS.items()
+        if module not in sys.modules and _not_installed(module)
+    )
+
+
+class HlCassette(Cassette):  # type: ignore[misc]
+    """A vcrpy cassette that answers from a `Recording`."""
+
+    def __init__(
+        self,
+        recording: Recording,
+        *,
+        request_hooks: bool,
+        response_hooks: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.response_hooks = response_hooks
+        self.recording = recording
+        # vcrpy's write protection: "once" replays only once a file exists.
+        self.rewound = recording.existed
+        self.request_hooks = request_hooks
+        if not getattr(self, "skip_patchers", ()):  # vcrpy >= 8 reads it in the builder
+            self.skip_patchers = absent_groups()
+        # (request object, request after the hooks or None if ignored, its key or None)
+        self._memo: tuple[Any, Any, matching.RequestKey | None] | None = None
+
+    def _load(self) -> None:  # the Recording has loaded the file already
+        pass
+
+    def _save(self, force: bool = False) -> None:  # Recording.finish saves
+        pass
+
+    def _prepared(self, request: Any) -> tuple[Any, matching.RequestKey | None]:
+        """`request` after the user's hooks (None: an ignored host) and its key.
+
+        Computed once per request object: vcrpy asks about the same object
+        twice (can we play it, play it) or records it right after asking.
+        """
+        memo = self._memo
+        if memo is not None and memo[0] is request:
+            return memo[1], memo[2]
+        filtered = self._before_record_request(request) if self.request_hooks else request
+        key = self._key(filtered) if filtered else None
+        self._memo = (request, filtered, key)
+        return filtered, key
+
+    def _key(self, request: Any) -> matching.RequestKey:
+        body = getattr(request, "body_bytes", request.body)
+        # Headers matter only to decode a body (Content-Encoding, Content-Type).
+        headers = dict(request.headers) if body else {}
+        return self.recording.key_of(request.method, request.uri, body, headers)
+
+    def filter_request(self, request: Any) -> Any:
+        return self._prepared(request)[0]
+
+    def can_play_response_for(self, request: Any) -> bool:
+        _, key = self._prepared(request)
+        if key is None:
+            return False  # an ignored host: goes to the network, unrecorded
+        if self.record_mode == RecordMode.ALL:
+            return False
+        recording = self.recording
+        if recording._next.get(key, 0) < len(recording._index.positions(key)):
+            return True
+        if self.write_protected:
+            raise recording.miss(key)
+        return False
+
+    def play_response(self, request: Any) -> dict[str, Any]:
+        _, key = self._prepared(request)
+        interaction = None if key is None else self.recording.take(key)
+        if interaction is None:
+            raise self.recording.miss(key or self._key(request))
+        response = interaction.response
+        return {
+            "status": {"code": response.status, "message": response.reason},
+            "headers": canonical.replay_headers(response.headers, response.body),
+            "body": {"string": response.body},
+        }
+
+    def append(self, request: Any, response: dict[str, Any]) -> None:
+        request, _ = self._prepared(request)
+        if not request:
+            return
+        if self.response_hooks:  # a hook may change it: on a copy (vcrpy's stub keeps it)
+            response = self._before_record_response(copy.deepcopy(response))
+            if response is None:
+                return
+        body = response["body"]["string"]
+        raw_body = getattr(request, "body_bytes", request.body)
+        request_headers = canonical.request_headers(request.headers)
+        # Kept for `clean` alone, which decodes the body by it (as `key_of` does) and then
+        # drops it: without it a gzip request body would be stored compressed, unscrubbed.
+        request_headers.update(
+            (name, str(value))
+            for name, value in request.headers.items()
+            if name.lower() == "content-encoding"
+        )
+        self.recording.recorded.append(
+            self.recording.clean(
+                Interaction(
+                    RecordedRequest(
+                        method=request.method.upper(),
+                        uri=canonical.canonical_uri(request.uri, self.recording.base_url),
+                        headers=request_headers,
+                        body=raw_body.encode("utf-8") if isinstance(raw_body, str) else raw_body,
+                    ),
+                    RecordedResponse(
+                        status=int(response["status"]["code"]),
+                        reason=str(response["status"]["message"] or ""),
+                        headers=canonical.response_headers(response["headers"]),
+                        body=body.encode("utf-8") if isinstance(body, str) else bytes(body or b""),
+                    ),
+                )
+            )
+        )
+        self.dirty = True
+
+    def __contains__(self, request: Any) -> bool:
+        return bool(self.can_play_response_for(request))
+
+
+_Triple = tuple[Any, str, Any]
+#: (vcr.patch, optional libraries present), the triples, and the modules they come from.
+_resets: tuple[tuple[int, tuple[bool, ...]], list[_Triple], list[tuple[str, Any]]] | None = None
+
+
+def _present() -> tuple[bool, ...]:
+    return tuple(name in sys.modules for name in _OPTIONAL_MODULES)
+
+
+def reset_triples() -> list[_Triple]:
+    """What `vcr.patch.reset_patchers()` sets back: (target, attribute, original)."""
+    global _resets
+    if _resets is not None:
+        key, triples, modules = _resets
+        if key == (id(vcr_patch), _present()) and all(
+            sys.modules.get(name) is module for name, module in modules
+        ):
+            return triples
+    triples = [(p.getter(), p.attribute, p.new) for p in vcr_patch.reset_patchers()]
+    sources: dict[str, Any] = {}
+    for target, _, _ in triples:
+        name = target.__name__ if isinstance(target, types.ModuleType) else target.__module__
+        sources[name] = sys.modules.get(name)
+    _resets = ((id(vcr_patch), _present()), triples, list(sources.items()))
+    return triples
+
+
+def _cached_force_reset() -> Callable[[], contextlib.AbstractContextManager[None]]:
+    """`vcr.patch.force_reset`, without re-running `reset_patchers()` each time.
+
+    Each (target, attribute) is set back to the original for the duration, and
+    afterwards to what it was, as `mock.patch.object` does for an attribute the
+    target holds itself (the cassette's patches make them so; any other goes
+    through `mock.patch.object`); then, as vcrpy's own `_undo_reset`, a value
+    that something else put there meanwhile is kept.
+    """
+    keep_newer = hasattr(vcr_patch, "_undo_reset")  # vcrpy >= 7; older ones just restore
+
+    @contextlib.contextmanager
+    def force_reset() -> Iterator[None]:
+        undo: list[tuple[Any, str, Any, Any]] = []
+        patchers: list[Any] = []
+        try:
+            for target, attribute, original in reset_triples():
+                own = vars(target)
+                if attribute in own:
+                    current = own[attribute]
+                    setattr(target, attribute, original)
+                    undo.append((target, attribute, current, getattr(target, attribute)))
+                else:
+                    patcher = mock.patch.object(target, attribute, original)
+                    patcher.__enter__()
+                    patchers.append(patcher)
+            yield
+        finally:
+            for patcher in reversed(patchers):
+                patcher.__exit__(None, None, None)
+            for target, attribute, current, reset_to in reversed(undo):
+                replaced_by = getattr(target, attribute, reset_to)
+                setattr(target, attribute, current)
+                if keep_newer and replaced_by is not reset_to:
+                    setattr(target, attribute, replaced_by)
+
+    return force_reset
+
+
+@contextlib.contextmanager
+def _fast_force_reset() -> Iterator[None]:
+    """Our `force_reset` while a cassette is active; vcrpy's own one put back after."""
+    if not all(hasattr(vcr_patch, name) for name in ("force_reset", "reset_patchers")):
+        yield  # another vcrpy: leave it alone
+        return
+    saved = vcr_patch.force_reset
+    vcr_patch.force_reset = _cached_force_reset()
+    try:
+        yield
+    finally:
+        vcr_patch.force_reset = saved
+
+
+@contextlib.contextmanager
+def patched(recording: Recording, vcr_config: dict[str, Any]) -> Iterator[HlCassette]:
+    """vcrpy's patches on, every request answered (or recorded) by `recording`."""
+    mode = "all" if recording.record_mode == "rewrite" else recording.record_mode
+    merged = vcr.VCR(**vcr_config).get_merged_config(path=str(recording.path), record_mode=mode)
+    cassette = HlCassette(
+        recording,
+        request_hooks=has_request_hooks(vcr_config),
+        response_hooks=has_response_hooks(vcr_config),
+        path=str(recording.path),
+        record_mode=merged["record_mode"],
+        match_on=(),
+        before_record_request=merged["before_record_request"],
+        before_record_response=merged["before_record_response"],
+        custom_patches=merged["custom_patches"],
+    )
+    with contextlib.ExitStack() as stack:
+        for patcher in CassettePatcherBuilder(cassette).build():
+            stack.enter_context(patcher)
+        stack.enter_context(_fast_force_reset())
+        yield cassette

@@ -1,0 +1,202 @@
+"""`hl_testkit.fast_yaml` gives exactly what PyYAML gives: the same data, the same text.
+
+Cassettes are read with `fast_yaml.load` and written with `fast_yaml.dump`, so
+every document here goes both ways and is compared with `yaml.load` /
+`yaml.dump` on the cassette loader and dumper: all cassettes in the repository,
+generated data full of scalars that YAML 1.1 would take for something else,
+and documents that need PyYAML itself (anchors, tags, merges, duplicate keys,
+errors), which must give PyYAML's own result or error.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from hl_testkit import cassette_file, fast_yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+LOADER = cassette_file._Loader
+DUMPER = cassette_file._Dumper
+OPTIONS: dict[str, Any] = {
+    "sort_keys": False,
+    "allow_unicode": True,
+    "default_flow_style": False,
+    "width": 100,
+}
+
+TRICKY = [
+    "", " ", "  padded  ", "yes", "No", "on", "OFF", "y", "n", "~", "null", "Null", "true",
+    "False", "1", "-1", "+1", "01", "0x1F", "0o17", "0b101", "1_000", "1e3", "1.0e+3", "1.5",
+    ".5", "-.5", ".inf", "-.Inf", ".NaN", "12:30:45", "190:20:30", "2024-05-01",
+    "2024-05-01T12:00:00Z", "2024-05-01 12:00:00.5 +02:00", "=", "<<", "a: b", "- x", "#x",
+    "x #y", "'q'", '"dq"', "multi\nline", "trailing\n", "\nleading", "tab\there", "crlf\r\n",
+    "ünïcödé", "emoji 🎉", "\x07bell", "\u2028sep", "{not: json}", "[1, 2]", "&anchor",
+    "*alias", "!tag", "%percent", "@at", "`tick", "?", ":", "-", "x" * 150,
+    " ".join(["word"] * 40), "sesh_01HXYZ", "<REDACTED>", "<HUMANLOOP_API_KEY>",
+]  # fmt: skip
+
+NUMBERS: list[Any] = [
+    0, 1, -1, 2**63, -(2**70), 0.0, -0.0, 1.0, 1.5, 1e17, 1e-7, 123456789.123,
+    float("inf"), float("-inf"), float("nan"), True, False, None,
+]  # fmt: skip
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal, NaN included, and of the same types all the way down."""
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return True
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
+
+
+def _random_data(rng: random.Random, depth: int = 0) -> Any:
+    roll = rng.random()
+    if depth < 4 and roll < 0.25:
+        return {
+            rng.choice([*TRICKY, *NUMBERS[:6], "key", "id"]): _random_data(rng, depth + 1)
+            for _ in range(rng.randint(0, 5))
+        }
+    if depth < 4 and roll < 0.45:
+        return [_random_data(rng, depth + 1) for _ in range(rng.randint(0, 5))]
+    return rng.choice([*TRICKY, *NUMBERS])
+
+
+def _datasets() -> list[Any]:
+    rng = random.Random(7)
+    data: list[Any] = [_random_data(rng) for _ in range(300)]
+    data += [{"k": value} for value in [*TRICKY, *NUMBERS]]
+    data += [[value] for value in [*TRICKY, *NUMBERS]]
+    data += [{}, [], {"a": {}, "b": []}, "top-level string", 42, None]
+    return data
+
+
+def _repository_yaml() -> list[Path]:
+    found = [p for p in ROOT.rglob("*.yaml") if ".venv" not in p.parts and ".git" not in p.parts]
+    assert found, "the repository holds cassettes"
+    return sorted(found)
+
+
+@pytest.mark.parametrize("flow", [False, None, True])
+def test_dump_writes_what_yaml_dump_writes(flow: bool | None) -> None:
+    options = {**OPTIONS, "default_flow_style": flow}
+    for data in _datasets():
+        assert fast_yaml.dump(data, DUMPER, **options) == yaml.dump(data, Dumper=DUMPER, **options)
+
+
+def test_load_reads_what_yaml_load_reads() -> None:
+    for data in _datasets():
+        for flow in (False, None, True):
+            text = yaml.dump(data, Dumper=DUMPER, **{**OPTIONS, "default_flow_style": flow})
+            assert _same(fast_yaml.load(text, LOADER), yaml.load(text, Loader=LOADER)), text
+
+
+def test_every_yaml_file_in_the_repository_round_trips_alike() -> None:
+    for path in _repository_yaml():
+        text = path.read_text(encoding="utf-8")
+        try:
+            expected = yaml.load(text, Loader=LOADER)
+        except yaml.YAMLError as exc:
+            refused: yaml.YAMLError = exc
+        else:
+            assert _same(fast_yaml.load(text, LOADER), expected), path
+            if isinstance(expected, dict) and "interactions" in expected:
+                assert fast_yaml.dump(expected, DUMPER, **OPTIONS) == yaml.dump(
+                    expected, Dumper=DUMPER, **OPTIONS
+                ), path
+            continue
+        with pytest.raises(type(refused)) as info:
+            fast_yaml.load(text, LOADER)
+        assert str(info.value) == str(refused)
+
+
+HAND_WRITTEN = [
+    "a: 1\nb: [1, 2, {c: d}]\n",
+    "plain: value # a comment\nquoted: '1'\ndouble: \"yes\"\n",
+    "block: |\n  line one\n  line two\nfolded: >\n  folded\n  text\n",
+    "anchor: &x {a: 1}\nalias: *x\n",
+    "base: &b {a: 1}\nmerged:\n  <<: *b\n  c: 2\n",
+    "tagged: !!str 123\nbinary: !!binary aGVsbG8=\n",
+    "when: 2024-05-01\nstamp: 2024-05-01T12:00:00Z\n",
+    "sexagesimal: 1:30\noctal: 0o17\nold_octal: 017\nhex: 0x1f\n",
+    "= : value\n",
+    "1: int key\n1.5: float key\ntrue: bool key\n~: null key\n",
+    "---\nfirst: doc\n",
+    "",
+    "# only a comment\n",
+    "null\n",
+    "[1, 2, 3]\n",
+]
+REFUSED = [
+    "a: 1\na: 2\n",  # a duplicate key (refused by the cassette loader)
+    "first: 1\n---\nsecond: 2\n",  # two documents
+    "key: [unclosed\n",
+    "bad: 'quote\n",
+    "tab:\t- x\n\t- y\n",
+    "python: !!python/object:os.system ls\n",
+    "a:\n  - b\n c: d\n",
+    "? [complex, key]\n: value\n",  # an unhashable key
+]
+
+
+@pytest.mark.parametrize("text", HAND_WRITTEN)
+def test_hand_written_documents(text: str) -> None:
+    assert _same(fast_yaml.load(text, LOADER), yaml.load(text, Loader=LOADER))
+
+
+@pytest.mark.parametrize("text", REFUSED)
+def test_refused_documents_raise_pyyamls_own_error(text: str) -> None:
+    with pytest.raises(yaml.YAMLError) as expected:
+        yaml.load(text, Loader=LOADER)
+    with pytest.raises(type(expected.value)) as got:
+        fast_yaml.load(text, LOADER)
+    assert str(got.value) == str(expected.value)
+
+
+def test_shared_and_foreign_objects_are_left_to_pyyaml() -> None:
+    shared = {"x": 1}
+    for data in ({"a": shared, "b": shared}, {"when": __import__("datetime").date(2024, 5, 1)}):
+        assert fast_yaml.dump(data, DUMPER, **OPTIONS) == yaml.dump(data, Dumper=DUMPER, **OPTIONS)
+    sorted_too = {"b": 1, "a": 2}
+    assert fast_yaml.dump(sorted_too, DUMPER) == yaml.dump(sorted_too, Dumper=DUMPER)
+
+
+def test_deep_nesting_is_left_to_pyyaml() -> None:
+    data: Any = "leaf"
+    for _ in range(300):
+        data = [data]
+    text = yaml.dump(data, Dumper=DUMPER, **OPTIONS)
+    assert fast_yaml.dump(data, DUMPER, **OPTIONS) == text
+    assert fast_yaml.load(text, LOADER) == data
+
+
+def test_a_cassette_reads_and_writes_the_same_either_way() -> None:
+    path = ROOT / "tests" / "_fast_yaml_sample.yaml"
+    data = cassette_file.CassetteData(
+        [
+            cassette_file.Interaction(
+                cassette_file.RecordedRequest(
+                    "GET", "https://api.humanloop.com/v4/sessions?page=1", {"Accept": "x"}
+                ),
+                cassette_file.RecordedResponse(
+                    200, "OK", {"Content-Type": "application/json"}, b'{"a":[1,2.5,null]}'
+                ),
+            )
+        ],
+        "stand-in",
+        "2026-01-01",
+    )
+    text = cassette_file.dumps(data)
+    document = yaml.load(text, Loader=LOADER)
+    assert text == cassette_file.HEADER_COMMENT + yaml.dump(document, Dumper=DUMPER, **OPTIONS)
+    assert cassette_file.loads(text, path) == data
