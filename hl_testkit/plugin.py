@@ -129,3 +129,12 @@ def sessions(hl_cassette: Recording) -> Iterator[SessionsClient]:
             # bundle lookups in the environment (a third of a replayed call's cost).
             client.http.trust_env = False
         yield client
+
+
+@pytest.fixture
+def hl_humanloop(hl_cassette: Recording) -> Any:
+    """The official SDK (`humanloop.Humanloop`, extra `hl-testkit[sdk]`) bound to the
+    test's cassette, with the same base URL and key rules as `sessions`."""
+    from hl_testkit.sdk import humanloop_client
+
+    return humanloop_client(hl_cassette)
