@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -31,6 +31,10 @@ FORMATS = ("text", "json")
 
 _API_ORIGIN = urlsplit(API_BASE)
 _VALUE_WIDTH = 200  # longest expected/actual value shown in the details
+
+
+#: Called before each file: (files done, files in all, the file).
+Progress = Callable[[int, int, Path], None]
 
 
 @dataclass(frozen=True)
@@ -230,11 +234,16 @@ def check_interaction(
     )
 
 
-def check_paths(paths: list[Path], schemas: SchemaSet | None = None) -> CheckReport:
+def check_paths(
+    paths: list[Path], schemas: SchemaSet | None = None, progress: Progress | None = None
+) -> CheckReport:
     """Validate every interaction of every cassette under `paths`."""
     schemas = schemas or SchemaSet.default()
     report = CheckReport()
-    for path in cassette_files(paths, report.errors):
+    files = cassette_files(paths, report.errors)
+    for done, path in enumerate(files):
+        if progress is not None:
+            progress(done, len(files), path)
         try:
             data = cassette_file.read(path)
         except CassetteError as exc:
@@ -334,6 +343,7 @@ def run_check(
     *,
     schemas: SchemaSet | None = None,
     err: TextIO | None = None,
+    progress: Progress | None = None,
 ) -> int:
     """Check `paths` and print the report to `out` as `fmt` ("text" or "json").
 
@@ -345,7 +355,7 @@ def run_check(
     if fmt not in FORMATS:
         err.write(f"hl-testkit check: unknown format {fmt!r}; use one of {', '.join(FORMATS)}\n")
         return 2
-    report = check_paths(paths, schemas)
+    report = check_paths(paths, schemas, progress)
     if fmt == "json":
         out.write(json.dumps(report.as_json(), indent=2, ensure_ascii=False, default=repr) + "\n")
     else:

@@ -151,6 +151,7 @@ def _add_scan(subparsers: _Subparsers[argparse.ArgumentParser]) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("paths", nargs="*", metavar="PATH", help="files or directories")
+    _add_format(parser)
     parser.add_argument(
         "--secret-env",
         action="append",
@@ -166,7 +167,15 @@ def _run_scan(args: argparse.Namespace) -> int:
 
     from hl_testkit.scan import run_scan
 
-    return run_scan(args.paths, os.environ, sys.stdout, sys.stderr, extra_env_names=args.secret_env)
+    return run_scan(
+        args.paths,
+        os.environ,
+        sys.stdout,
+        sys.stderr,
+        extra_env_names=args.secret_env,
+        fmt=args.format,
+        progress=_progress("scanning"),
+    )
 
 
 def _add_check(subparsers: _Subparsers[argparse.ArgumentParser]) -> None:
@@ -189,12 +198,7 @@ def _add_check(subparsers: _Subparsers[argparse.ArgumentParser]) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("paths", nargs="*", metavar="PATH", help="files or directories")
-    parser.add_argument(
-        "--format",
-        choices=("text", "json"),
-        default="text",
-        help="text (a table and details) or json (for CI tools); default %(default)s",
-    )
+    _add_format(parser)
     parser.add_argument(
         "--schema-dir", default=None, metavar="DIR", help="add or override schema files"
     )
@@ -223,7 +227,77 @@ def _run_check(args: argparse.Namespace) -> int:
         print(f"hl-testkit check: {exc}", file=sys.stderr)
         return 2
     paths = [Path(p) for p in (args.paths or ["cassettes"])]
-    return run_check(paths, sys.stdout, args.format, schemas=schemas)
+    return run_check(
+        paths, sys.stdout, args.format, schemas=schemas, progress=_progress("checking")
+    )
+
+
+def _add_ls(subparsers: _Subparsers[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "ls",
+        help="list cassettes: interactions, where and when recorded",
+        description="List the cassettes under the paths (default: cassettes). Exit 0, or 2 "
+        "for a path that does not exist or a corrupt cassette.",
+        epilog="examples:\n  hl-testkit ls\n  hl-testkit ls --format json cassettes/tests",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("paths", nargs="*", metavar="PATH", help="files or directories")
+    _add_format(parser)
+    parser.set_defaults(run=_run_ls)
+
+
+def _run_ls(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from hl_testkit.cassette_views import run_ls
+
+    paths = [Path(p) for p in (args.paths or ["cassettes"])]
+    return run_ls(paths, sys.stdout, sys.stderr, args.format)
+
+
+def _add_show(subparsers: _Subparsers[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "show",
+        help="show one cassette's interactions",
+        description="Show every interaction of one cassette: method, path, status and any "
+        "schema violations marked at record time. Exit 0, or 2 for a missing or corrupt file.",
+        epilog="example:\n  hl-testkit show cassettes/tests/test_recorded_sessions/"
+        "test_list_every_page.yaml",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("path", metavar="CASSETTE")
+    _add_format(parser)
+    parser.set_defaults(run=_run_show)
+
+
+def _run_show(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from hl_testkit.cassette_views import run_show
+
+    return run_show(Path(args.path), sys.stdout, sys.stderr, args.format)
+
+
+def _add_format(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text for people, json for CI tools (default: %(default)s)",
+    )
+
+
+def _progress(verb: str) -> Callable[[int, int, Any], None] | None:
+    """`checking 12/240 cassettes/...` on stderr, only when it is a terminal."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int, path: Any) -> None:
+        end = "\n" if done + 1 == total else ""
+        sys.stderr.write(f"\r\033[K{verb} {done + 1}/{total} {path}{end}")
+        sys.stderr.flush()
+
+    return show
 
 
 _SUBCOMMANDS: tuple[Callable[[_Subparsers[argparse.ArgumentParser]], None], ...] = (
@@ -231,6 +305,8 @@ _SUBCOMMANDS: tuple[Callable[[_Subparsers[argparse.ArgumentParser]], None], ...]
     _add_demo,
     _add_scan,
     _add_check,
+    _add_ls,
+    _add_show,
 )
 
 

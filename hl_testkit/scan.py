@@ -10,8 +10,9 @@ line and the kind of finding, never the secret itself: it ends up in CI logs.
 
 from __future__ import annotations
 
+import json
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -72,10 +73,17 @@ def scan_paths(
     *,
     extra_env_names: Iterable[str] = (),
     extra: Mapping[str, str] | None = None,
+    progress: Callable[[int, int, Path], None] | None = None,
 ) -> list[ScanFinding]:
     """Every finding in the files at or under `paths`, file by file, line by line."""
     secrets = known_secrets(env, extra_env_names, extra or {})
-    return [finding for file in files_to_scan(paths) for finding in scan_file(file, secrets)]
+    files = files_to_scan(paths)
+    found: list[ScanFinding] = []
+    for done, file in enumerate(files):
+        if progress is not None:
+            progress(done, len(files), file)
+        found += scan_file(file, secrets)
+    return found
 
 
 def format_findings(findings: Iterable[ScanFinding]) -> str:
@@ -90,6 +98,8 @@ def run_scan(
     err: TextIO | None = None,
     *,
     extra_env_names: Iterable[str] = (),
+    fmt: str = "text",
+    progress: Callable[[int, int, Path], None] | None = None,
 ) -> int:
     """`hl-testkit scan [PATHS...]`: 0 when clean, 1 with findings, 2 for a bad path."""
     err = err if err is not None else sys.stderr
@@ -97,10 +107,22 @@ def run_scan(
     extra_env_names = tuple(extra_env_names)
     try:
         files = files_to_scan(paths)
-        findings = scan_paths(files, env, extra_env_names=extra_env_names)
+        findings = scan_paths(files, env, extra_env_names=extra_env_names, progress=progress)
     except OSError as exc:
         print(f"hl-testkit scan: {exc}", file=err)
         return 2
+    if fmt == "json":
+        checked = sorted(s.source for s in known_secrets(env, extra_env_names))
+        document = {
+            "files": len(files),
+            "checked_sources": checked,
+            "findings": [
+                {"path": str(f.path), "line": f.line, "kind": f.kind, "source": f.source}
+                for f in findings
+            ],
+        }
+        out.write(json.dumps(document, indent=2) + "\n")
+        return 1 if findings else 0
     if not findings:
         checked = sorted(s.source for s in known_secrets(env, extra_env_names))
         what = (
