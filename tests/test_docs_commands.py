@@ -1,0 +1,102 @@
+"""Every shell command in README.md and docs/*.md runs as written (or, where it
+would record, serve forever or recurse into this suite, is checked to parse).
+
+Commands are the non-comment lines of ```sh blocks. hl-testkit commands run
+for real in a scratch copy of the repo's cassettes; pytest commands run with
+`--collect-only`, so their options are parsed by the real plugin; make
+targets are dry-run.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hl_testkit.cli import build_parser
+
+REPO = Path(__file__).resolve().parent.parent
+DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+BIN = Path(sys.executable).parent
+
+
+def _commands() -> list[tuple[str, str]]:
+    found = []
+    for doc in DOCS:
+        text = doc.read_text(encoding="utf-8")
+        for block in re.findall(r"```(?:sh|bash|shell)\n(.*?)```", text, re.S):
+            for line in block.splitlines():
+                command = line.split("  #", 1)[0].strip()
+                if command and not command.startswith("#"):
+                    found.append((doc.name, command))
+    return found
+
+
+COMMANDS = _commands()
+
+
+def test_the_docs_hold_commands() -> None:
+    assert len(COMMANDS) >= 10
+    assert any(c.startswith("make demo") for _, c in COMMANDS)
+
+
+def _split(command: str) -> tuple[dict[str, str], list[str]]:
+    words = shlex.split(command.split(">", 1)[0])
+    env = {}
+    while words and re.fullmatch(r"[A-Z_]+=\S*", words[0]):
+        name, value = words.pop(0).split("=", 1)
+        env[name] = value
+    return env, words
+
+
+@pytest.mark.parametrize(("doc", "command"), COMMANDS, ids=[c for _, c in COMMANDS])
+def test_documented_command_runs(doc: str, command: str, tmp_path: Path) -> None:
+    env, words = _split(command)
+    tool, args = words[0], words[1:]
+    if tool == "make":
+        result = subprocess.run(["make", "-n", *args], cwd=REPO, capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+    elif tool == "pytest":
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "--collect-only",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                *args,
+            ],
+            cwd=REPO,
+            env={**os.environ, **env},
+            capture_output=True,
+            text=True,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+    elif tool == "hl-testkit":
+        _run_hl_testkit(command, args, tmp_path)
+    else:
+        pytest.fail(f"{doc}: no check for the command {command!r}; teach this test about it")
+
+
+def _run_hl_testkit(command: str, args: list[str], tmp_path: Path) -> None:
+    parsed = build_parser().parse_args(args)  # options exist and take these values
+    if parsed.command == "serve":
+        return  # serves until stopped; tests/test_standin.py runs it for real
+    shutil.copytree(REPO / "cassettes", tmp_path / "cassettes")
+    if "--schema-dir" in args:
+        schemas = tmp_path / args[args.index("--schema-dir") + 1]
+        schemas.mkdir()
+        (schemas / "project.json").write_text('{"type": "object"}', encoding="utf-8")
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    result = subprocess.run(
+        command, shell=True, cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
