@@ -128,12 +128,12 @@ def write_docs(
         "How fast hl-testkit records, replays and checks, next to the tools it replaces.",
         "Written by `python bench/run.py --write-docs`"
         + (" (`--quick`)" if quick else "")
-        + f"; the whole run took {elapsed:.0f} s. Reproduce on a fresh clone:",
+        + f"; the whole run took {elapsed:.0f} s. Reproduce on a fresh clone, in a virtual",
+        "environment (or `make bench`):",
         "",
         "```sh",
-        "python -m venv .venv && . .venv/bin/activate",
         "pip install -e '.[bench]'",
-        "python bench/run.py              # prints every figure; one script per topic in bench/",
+        "python bench/run.py  # prints every figure; one script per topic in bench/",
         "```",
         "",
         "Every figure is a median with its 25th-75th percentile range in brackets; every",

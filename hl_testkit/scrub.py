@@ -541,21 +541,36 @@ def _redact_named(body: bytes, headers: Headers, rules: ScrubRules) -> bytes:
     except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         return body
     redacted = _redact_json(value, rules, inside=False)
-    if redacted == value:
+    if redacted is value:
         return body  # untouched bodies keep their exact bytes
     return json.dumps(redacted, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def _redact_json(value: Any, rules: ScrubRules, inside: bool) -> Any:
-    """Every non-empty string at or below a credential-named field becomes `<REDACTED>`."""
+    """Every non-empty string at or below a credential-named field becomes `<REDACTED>`.
+
+    `value` itself when nothing changes (a string already `<REDACTED>` is no change),
+    else a copy: only the containers on the way to a change are copied.
+    """
     if isinstance(value, dict):
-        return {
-            k: _redact_json(v, rules, inside or rules.is_secret_field(str(k)))
-            for k, v in value.items()
-        }
+        changed: dict[Any, Any] | None = None
+        for k, v in value.items():
+            new = _redact_json(v, rules, inside or rules.is_secret_field(str(k)))
+            if new is not v:
+                if changed is None:
+                    changed = dict(value)
+                changed[k] = new
+        return value if changed is None else changed
     if isinstance(value, list):
-        return [_redact_json(v, rules, inside) for v in value]
-    if inside and isinstance(value, str) and value:
+        items: list[Any] | None = None
+        for n, v in enumerate(value):
+            new = _redact_json(v, rules, inside)
+            if new is not v:
+                if items is None:
+                    items = list(value)
+                items[n] = new
+        return value if items is None else items
+    if inside and isinstance(value, str) and value and value != REDACTED:
         return REDACTED
     return value
 

@@ -82,6 +82,15 @@ def test_documented_command_runs(doc: str, command: str, tmp_path: Path) -> None
         assert result.returncode == 0, result.stdout + result.stderr
     elif tool == "hl-testkit":
         _run_hl_testkit(command, args, tmp_path)
+    elif tool == "pip" and args[:2] == ["install", "-e"]:  # the extras it names exist
+        pyproject = (REPO / "pyproject.toml").read_text(encoding="utf-8")
+        for extra in re.findall(r"\[(.*?)\]", args[2])[0].split(","):
+            assert re.search(rf"^{re.escape(extra)} = \[", pyproject, re.M), extra
+    elif tool == "python" and args and args[0].startswith("bench/"):  # runs minutes: --help
+        result = subprocess.run(
+            [sys.executable, args[0], "--help"], cwd=REPO, capture_output=True, text=True
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
     else:
         pytest.fail(f"{doc}: no check for the command {command!r}; teach this test about it")
 

@@ -15,11 +15,31 @@ Item). Format reference: docs/scenarios.md.
 
 from __future__ import annotations
 
-from hl_testkit.scenarios.nodes import (
-    ScenarioFile,
-    ScenarioItem,
-    add_options,
-    collect_file,
-)
+import fnmatch
+from pathlib import Path
 
-__all__ = ["ScenarioFile", "ScenarioItem", "add_options", "collect_file"]
+import pytest
+
+DEFAULT_GLOB = "test_*.hl.yaml"
+
+
+def add_options(parser: pytest.Parser) -> None:
+    parser.addini(
+        "hl_scenario_glob",
+        f"file name patterns of hl-testkit scenario files (default: {DEFAULT_GLOB})",
+        type="args",
+        default=[DEFAULT_GLOB],
+    )
+
+
+def collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    patterns = parent.config.getini("hl_scenario_glob")
+    if not any(fnmatch.fnmatch(file_path.name, pattern) for pattern in patterns):
+        return None
+    # Imported on the first scenario file only: a run without any pays nothing.
+    from hl_testkit.scenarios.nodes import ScenarioFile
+
+    return ScenarioFile.from_parent(parent, path=file_path)
+
+
+__all__ = ["DEFAULT_GLOB", "add_options", "collect_file"]

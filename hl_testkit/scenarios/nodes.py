@@ -9,7 +9,6 @@ checks schemas and saves, knowing from the makereport hook whether it failed.
 
 from __future__ import annotations
 
-import fnmatch
 import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -29,24 +28,7 @@ from hl_testkit.scenarios.source import ScenarioError
 from hl_testkit.scenarios.structure import describe
 from hl_testkit.scenarios.variables import EnvVar, render
 
-DEFAULT_GLOB = "test_*.hl.yaml"
 _REPLAYING_MODES = ("none", "once", "new_episodes")
-
-
-def add_options(parser: pytest.Parser) -> None:
-    parser.addini(
-        "hl_scenario_glob",
-        f"file name patterns of hl-testkit scenario files (default: {DEFAULT_GLOB})",
-        type="args",
-        default=[DEFAULT_GLOB],
-    )
-
-
-def collect_file(file_path: Path, parent: pytest.Collector) -> ScenarioFile | None:
-    patterns = parent.config.getini("hl_scenario_glob")
-    if any(fnmatch.fnmatch(file_path.name, pattern) for pattern in patterns):
-        return ScenarioFile.from_parent(parent, path=file_path)
-    return None
 
 
 def _shown(path: Path, config: pytest.Config) -> str:
