@@ -12,6 +12,10 @@ from textwrap import dedent
 import pytest
 import yaml
 
+# Imported here, in the outer process: the plugin imports it lazily, and pytester's
+# in-process runs drop modules first imported by an inner run (pytest 8.0 then mixes
+# two copies of the scenario classes between runs).
+import hl_testkit.scenarios.nodes  # noqa: F401
 from hl_testkit import cassette_file
 
 
