@@ -28,6 +28,7 @@ import yaml
 
 from hl_testkit import fast_yaml
 from hl_testkit.errors import HlTestkitError
+from hl_testkit.wording import describe_value as _describe
 
 FORMAT = "hl-testkit-cassette/1"
 FORMAT_VERSION = 1
@@ -159,32 +160,13 @@ def _label(where: _Where) -> str:
     return text
 
 
-def _describe(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return f"the boolean {str(value).lower()}"
-    if isinstance(value, str):
-        return f"the string {value!r}"
-    if isinstance(value, (int, float)):
-        return f"the number {value!r}"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, bytes):
-        return "binary data (a !!binary value)"
-    if isinstance(value, (dt.date, dt.datetime)):
-        return f"the timestamp {value.isoformat()} (an unquoted date)"
-    return f"a {type(value).__name__}"
-
-
 def _mapping(
     node: Any, where: _Where, what: str, required: tuple[str, ...], optional: tuple[str, ...] = ()
 ) -> dict[str, Any]:
     if not isinstance(node, dict):
         raise _Invalid(
-            where, f"{what} must be a mapping with {', '.join(required)}; got {_describe(node)}"
+            where,
+            f"{what} must be a mapping with {', '.join(required)}; got {_describe(node)}",
         )
     for key in node:
         if key not in required and key not in optional:
@@ -216,7 +198,8 @@ def _status(node: Any, where: _Where) -> int:
     if isinstance(node, bool) or not isinstance(node, int):
         fix = " (remove the quotes)" if isinstance(node, str) and node.strip().isdigit() else ""
         raise _Invalid(
-            where, f"the response status must be an integer like 200, got {_describe(node)}{fix}"
+            where,
+            f"the response status must be an integer like 200, got {_describe(node)}{fix}",
         )
     if not 100 <= node <= 599:
         raise _Invalid(where, f"the response status must be an HTTP status (100-599), got {node}")

@@ -21,6 +21,7 @@ from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 from hl_testkit.scenarios.expect import MATCHERS
 from hl_testkit.scenarios.source import Located, PathPart, line_at
 from hl_testkit.schemas import schema_dir
+from hl_testkit.wording import describe_value
 
 CALLS = ("create", "get", "list")
 
@@ -101,20 +102,7 @@ def _get(document: Any, path: Sequence[PathPart]) -> Any:
     return node
 
 
-def describe(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return f"the boolean {str(value).lower()}"
-    if isinstance(value, str):
-        return f"the string {value!r}"
-    if isinstance(value, (int, float)):
-        return f"the number {value!r}"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    return f"a {type(value).__name__}"
+describe = describe_value  # one wording for values across hl-testkit's messages
 
 
 def _allowed(properties: Iterable[str]) -> str:
