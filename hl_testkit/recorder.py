@@ -217,7 +217,8 @@ class Recording:
             where = ", ".join(f"{leak.source} ({leak.form}) at line {leak.line}" for leak in leaks)
             raise LeakError(
                 f"hl-testkit refused to write {self.path}: it would hold {where}. "
-                "The previous version of the cassette is unchanged. A scrub rule is missing: "
+                "Nothing was written (a previous version, if any, is unchanged). "
+                "A scrub rule is missing: "
                 "add the field, header or query name (ini hl_scrub_fields / hl_scrub_headers "
                 "/ hl_scrub_query) or a scrub function (the hl_scrub_rules fixture)."
             )
@@ -229,7 +230,8 @@ def activated(recording: Recording, vcr_config: dict[str, Any]) -> Iterator[Reco
     unknown = set(vcr_config) - VCR_CONFIG_KEYS
     if unknown:
         raise HlTestkitError(
-            f"hl_vcr_config: unsupported key(s) {sorted(unknown)}; "
+            "hl_vcr_config or @pytest.mark.hl_cassette(...): "
+            f"unsupported key(s) {sorted(unknown)}; "
             f"hl-testkit passes on only {sorted(VCR_CONFIG_KEYS)} "
             "(cassette format, matching and record mode are its own)."
         )

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from hl_testkit import paths, scrub, store
+from hl_testkit.errors import HlTestkitError
 from hl_testkit.network import NetworkGuard
 from hl_testkit.recorder import Recording, activated
 from hl_testkit.schemas import Route, SchemaSet
@@ -89,6 +90,11 @@ def use_cassette(
     """Load, activate, and at the end save (or not) the cassette of `item`."""
     name, marker_mode, marker_vcr = marker_options(item)
     schema_choice = marker_vcr.pop("schema", True)  # False: off; a name: that schema
+    if isinstance(schema_choice, str) and schema_choice not in run.schemas.names:
+        raise HlTestkitError(
+            f"@pytest.mark.hl_cassette(schema={schema_choice!r}): no schema of that name; "
+            f"known schemas: {', '.join(run.schemas.names)} (add yours with ini hl_schema_dir)"
+        )
     config = dict(vcr_config)
     fixture_mode = config.pop("record_mode", None)
     config.update(marker_vcr)  # the marker is more specific than the fixture

@@ -177,7 +177,8 @@ def test_unsupported_vcr_config_key_is_a_clear_error(pytester: pytest.Pytester) 
     result = pytester.runpytest()
     result.assert_outcomes(errors=1)
     assert (
-        "hl_vcr_config: unsupported key(s) ['match_on', 'serializer']; hl-testkit passes on "
+        "hl_vcr_config or @pytest.mark.hl_cassette(...): unsupported key(s) "
+        "['match_on', 'serializer']; hl-testkit passes on "
         "only ['before_record_request', " in result.stdout.str()
     )
     assert "(cassette format, matching and record mode are its own)." in result.stdout.str()

@@ -184,3 +184,18 @@ def test_project(hl_cassette):
     result = pytester.runpytest("--hl-record-mode=once")
     result.assert_outcomes(passed=1, errors=1)
     result.stdout.fnmatch_lines(["*GET /projects/pr_1*", "*$.name*"])
+
+
+def test_marker_with_an_unknown_schema_fails_at_setup(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_x="""
+import pytest
+
+@pytest.mark.hl_cassette(schema="nosuch")
+def test_get(sessions):
+    raise AssertionError("never runs")
+"""
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*hl_cassette(schema='nosuch'): no schema of that name*"])

@@ -412,7 +412,7 @@ def test_a_missing_rule_is_caught_by_the_leak_guard_and_nothing_is_written(
             [
                 "*hl-testkit refused to write *test_echo.yaml: it would hold "
                 "HUMANLOOP_API_KEY (percent-encoded) at line *, HUMANLOOP_API_KEY (raw) "
-                "at line *. The previous version of the cassette is unchanged.*"
+                "at line *. Nothing was written (a previous version, if any, is unchanged).*"
             ]
         )
         assert leaks_in(output(result)) == []
