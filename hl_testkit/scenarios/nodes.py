@@ -21,6 +21,7 @@ from hl_testkit.client import ApiResponse, SessionsClient
 from hl_testkit.errors import ApiException, HlTestkitError
 from hl_testkit.recorder import Recording
 from hl_testkit.run import item_failed, run_for, scrub_rules, use_cassette
+from hl_testkit.scrub import scrub_text
 from hl_testkit.scenarios import source
 from hl_testkit.scenarios.expect import Mismatch, extract, match, match_headers, show
 from hl_testkit.scenarios.loader import ARGUMENTS, Case, Step, cases
@@ -267,15 +268,20 @@ class ScenarioItem(pytest.Item):
     ) -> str | Any:
         error = excinfo.value
         if isinstance(error, ScenarioFailure):
-            return str(error)
+            return self._scrubbed(str(error))
         if isinstance(error, pytest.fail.Exception) or self.config.getoption("fulltrace"):
             return super().repr_failure(excinfo)
         # Not ours to explain (a bug, an interrupted connection): no traceback through
         # hl-testkit's internals unless asked for.
-        return (
+        return self._scrubbed(
             f"{self._where()}: {type(error).__name__}: {error}\n"
             "(run with --fulltrace to see the traceback)"
         )
+
+    def _scrubbed(self, text: str) -> str:
+        """While recording, a response may echo a key: messages show placeholders only."""
+        secrets = self._recording.secrets if self._recording is not None else []
+        return scrub_text(text, secrets)
 
     def reportinfo(self) -> tuple[os.PathLike[str] | str, int | None, str]:
         return self.path, self.case.line - 1, f"scenario {self.name}"
