@@ -21,13 +21,13 @@ from hl_testkit.client import ApiResponse, SessionsClient
 from hl_testkit.errors import ApiException, HlTestkitError
 from hl_testkit.recorder import Recording
 from hl_testkit.run import item_failed, run_for, scrub_rules, use_cassette
-from hl_testkit.scrub import scrub_text
 from hl_testkit.scenarios import source
 from hl_testkit.scenarios.expect import Mismatch, extract, match, match_headers, show
 from hl_testkit.scenarios.loader import ARGUMENTS, Case, Step, cases
 from hl_testkit.scenarios.source import ScenarioError
 from hl_testkit.scenarios.structure import describe
 from hl_testkit.scenarios.variables import EnvVar, render
+from hl_testkit.scrub import scrub_text
 
 _REPLAYING_MODES = ("none", "once", "new_episodes")
 
