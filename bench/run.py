@@ -75,10 +75,9 @@ def import_cost(runs: int = 7) -> dict[str, Any]:
         '"import pytest; import hl_testkit.plugin"`',
         "table": c.table(["imported package (self times summed)", "median"], rows_out),
         "notes": [
-            "vcrpy (and aiohttp, httpx it patches), requests, jsonschema, referencing and "
-            "jsonschema-rs are not imported by hl-testkit's own modules at plugin import: "
-            "they load with the first test that needs them; what the table shows of them "
-            "comes from hl_testkit.scenarios (see the report).",
+            "vcrpy (and aiohttp, httpx it patches), requests, jsonschema, referencing, "
+            "jsonschema-rs, the stand-in and the scenario machinery are not imported at "
+            "plugin import: they load with the first test (or scenario file) that needs them.",
         ],
         "data": {"total_ms": total, "packages": {k: statistics.median(v) for k, v in biggest}},
     }
