@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 
 from hl_testkit import cassette_file
+from tests.json_api import json_api
 
 TEST = """
 def test_get(sessions):
@@ -100,36 +100,19 @@ def test_drift_is_reported_only_when_strict(pytester: pytest.Pytester) -> None:
     strict.stdout.fnmatch_lines(["*drift (not in the schema)*$.brand_new_field*"])
 
 
-class _BadApi(BaseHTTPRequestHandler):
-    """Answers a session whose id breaks the schema, and a project for a user route."""
-
-    def do_GET(self) -> None:
-        if self.path.startswith("/v4/projects/"):
-            body: dict[str, object] = {"id": "pr_1", "name": 7}
-        else:
-            body = {"id": "bad", "projects": [], "datapoints_count": 0, "created_at": "x"}
-        data = json.dumps(body).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args: object) -> None:
-        pass
+def _bad_answer(request: BaseHTTPRequestHandler) -> dict[str, object]:
+    """A session whose id and date break the schema, and a project for a user route."""
+    if request.path.startswith("/v4/projects/"):
+        return {"id": "pr_1", "name": 7}
+    return {"id": "bad", "projects": [], "datapoints_count": 0, "created_at": "x"}
 
 
 @pytest.fixture
 def bad_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _BadApi)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{server.server_address[1]}/v4"
-    monkeypatch.setenv("HUMANLOOP_BASE_URL", base)
-    monkeypatch.setenv("HUMANLOOP_API_KEY", "a-test-key-123")
-    yield base
-    server.shutdown()
-    server.server_close()
+    with json_api(_bad_answer) as base:
+        monkeypatch.setenv("HUMANLOOP_BASE_URL", base)
+        monkeypatch.setenv("HUMANLOOP_API_KEY", "a-test-key-123")
+        yield base
 
 
 def test_recording_a_bad_body_fails_and_keeps_it_marked(
