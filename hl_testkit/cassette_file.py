@@ -30,8 +30,11 @@ from hl_testkit import fast_yaml
 from hl_testkit.errors import HlTestkitError
 from hl_testkit.wording import describe_value as _describe
 
-FORMAT = "hl-testkit-cassette/1"
-FORMAT_VERSION = 1
+FORMAT = "hl-testkit-cassette/2"
+FORMAT_VERSION = 2
+#: Format 1 (no `recorded_by:`) is still read; its interactions load unattributed,
+#: and the file is written as format 2 the next time it is saved.
+OLDEST_FORMAT_VERSION = 1
 HEADER_COMMENT = (
     "# hl-testkit cassette: recorded HTTP exchanges, replayed offline.\n"
     "# Scrubbed of secrets before writing. Re-record with --hl-record-mode=rewrite.\n"
@@ -121,6 +124,8 @@ class Interaction:
     # Set when the body broke its JSON Schema while recording: kept, and marked,
     # so the drift can be read in the file and reported.
     schema_violations: list[str] | None = None
+    #: The node id of the test that recorded it (format 2); None in format 1 files.
+    recorded_by: str | None = None
 
 
 @dataclass
@@ -313,7 +318,7 @@ def _check_format(document: dict[Any, Any]) -> None:
             f"written by a newer hl-testkit ({value}; this one reads {FORMAT}); "
             "upgrade hl-testkit to replay it",
         )
-    if version != FORMAT_VERSION:
+    if version < OLDEST_FORMAT_VERSION:
         raise _Invalid(("format",), f"format {value} is not one this hl-testkit reads ({FORMAT})")
 
 
@@ -363,7 +368,12 @@ def _vars(node: Any) -> dict[str, VarValue]:
 
 
 def _interaction(item: Any, where: _Where) -> Interaction:
-    _mapping(item, where, "an interaction", ("request", "response"), ("schema_violations",))
+    _mapping(
+        item, where, "an interaction", ("request", "response"), ("recorded_by", "schema_violations")
+    )
+    recorded_by = item.get("recorded_by")
+    if recorded_by is not None:
+        _string(recorded_by, (*where, "recorded_by"), "recorded_by (a test's node id)", empty=False)
     violations = item.get("schema_violations")
     if violations is not None and not (
         isinstance(violations, list) and all(isinstance(v, str) for v in violations)
@@ -386,6 +396,7 @@ def _interaction(item: Any, where: _Where) -> Interaction:
             body=_body(resp["body"], (*rs_where, "body")),
         ),
         violations,
+        recorded_by,
     )
 
 
@@ -431,7 +442,10 @@ def to_document(data: CassetteData) -> dict[str, Any]:
 
 
 def _interaction_document(i: Interaction) -> dict[str, Any]:
-    document: dict[str, Any] = {
+    document: dict[str, Any] = {}
+    if i.recorded_by is not None:  # first: whose it is, before what it is
+        document["recorded_by"] = i.recorded_by
+    document |= {
         "request": {
             "method": i.request.method,
             "uri": i.request.uri,

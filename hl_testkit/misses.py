@@ -22,6 +22,8 @@ class MissReport:
     recorded: list[RequestKey]
     already_played: int
     nodeid: str
+    #: Other tests sharing the cassette that recorded this very request.
+    recorded_by_others: tuple[str, ...] = ()
 
     def format(self) -> str:
         lines = ["hl-testkit: the cassette has no answer for this request", ""]
@@ -40,6 +42,11 @@ class MissReport:
             lines.append(
                 f"  all {self.already_played} recorded answer(s) to this request were already "
                 "played: identical requests replay once each, in recorded order"
+            )
+        elif self.recorded_by_others:
+            lines.append(
+                f"  recorded only by {', '.join(self.recorded_by_others)}, which share(s) "
+                "this cassette: a test replays only what it recorded itself"
             )
         else:
             position = closest(self.key, self.recorded)

@@ -12,7 +12,9 @@ is known.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,6 +73,11 @@ class Recording:
     secrets: list[scrub.Secret] = field(default_factory=list, repr=False)
     rules: scrub.ScrubRules = scrub.DEFAULT_RULES
     existed: bool = False
+    #: Do the cassette's unattributed (format 1) interactions belong to this test? Yes
+    #: in its own default-named cassette; in one shared by name they are everyone's.
+    owns_unattributed: bool = True
+    #: Does the cassette hold interactions of this test? (`once` records when not.)
+    holds_own: bool = False
     loaded: list[Interaction] = field(default_factory=list)
     recorded: list[Interaction] = field(default_factory=list)
     played: list[Interaction] = field(default_factory=list)
@@ -81,6 +88,9 @@ class Recording:
     vars: dict[str, cassette_file.VarValue] = field(default_factory=dict)
     _index: matching.CassetteIndex = field(default_factory=matching.CassetteIndex)
     _next: dict[matching.RequestKey, int] = field(default_factory=dict)
+    #: Key → positions in `loaded` this test may play: its own, then unattributed ones.
+    _playable: dict[matching.RequestKey, list[int]] = field(default_factory=dict)
+    _own_count: int = 0
 
     def load(self) -> None:
         """Read the cassette (not in rewrite mode, which starts afresh)."""
@@ -93,6 +103,27 @@ class Recording:
             self.vars = dict(data.vars)
             self.loaded = data.interactions
             self._index = matching.CassetteIndex.of(map(self._stored_key, self.loaded))
+            self._index_playable()
+
+    def _index_playable(self) -> None:
+        own: dict[matching.RequestKey, list[int]] = {}
+        common: dict[matching.RequestKey, list[int]] = {}
+        for n, interaction in enumerate(self.loaded):
+            if self.owns(interaction):
+                own.setdefault(self._index.keys[n], []).append(n)
+            elif interaction.recorded_by is None:
+                common.setdefault(self._index.keys[n], []).append(n)
+        self._own_count = sum(map(len, own.values()))
+        self.holds_own = self._own_count > 0
+        # A test's own answers come first: another test's unattributed copy of the same
+        # request is played only when this test recorded fewer of it.
+        self._playable = {k: own.get(k, []) + common.get(k, []) for k in own.keys() | common}
+
+    def owns(self, interaction: Interaction) -> bool:
+        """Was `interaction` recorded by this test (see `owns_unattributed`)?"""
+        if interaction.recorded_by is None:
+            return self.owns_unattributed
+        return interaction.recorded_by == self.nodeid
 
     # -- lookups ------------------------------------------------------------------
 
@@ -118,7 +149,7 @@ class Recording:
 
     def take(self, key: matching.RequestKey) -> Interaction | None:
         """The next unplayed recorded answer to `key`, in recorded order."""
-        positions = self._index.positions(key)
+        positions = self._playable.get(key, [])
         turn = self._next.get(key, 0)
         if turn >= len(positions):
             return None
@@ -127,6 +158,10 @@ class Recording:
         self.played.append(interaction)
         self.played_at.append(positions[turn])
         return interaction
+
+    def can_take(self, key: matching.RequestKey) -> bool:
+        """Is there an unplayed answer to `key` this test may play?"""
+        return self._next.get(key, 0) < len(self._playable.get(key, []))
 
     def played_positions(self) -> list[tuple[int, Interaction]]:
         """(position in `loaded`, interaction) of what was played, in played order."""
@@ -142,8 +177,15 @@ class Recording:
             existed=self.existed,
             record_mode=self.record_mode,
             recorded=self._index.keys,
-            already_played=len(self._index.positions(key)),
+            already_played=len(self._playable.get(key, [])),
             nodeid=self.nodeid,
+            recorded_by_others=tuple(
+                dict.fromkeys(
+                    str(by)
+                    for n in self._index.positions(key)
+                    if (by := self.loaded[n].recorded_by) not in (None, self.nodeid)
+                )
+            ),
         )
         message = scrub.scrub_text(report.format(), self.secrets)
         self.misses.append(message)
@@ -153,15 +195,17 @@ class Recording:
 
     @property
     def unplayed(self) -> list[Interaction]:
+        """This test's own interactions that it did not play (others' never count)."""
         if not self.unplayed_count:
             return []
         played = {n for n, _ in self.played_positions()}
-        return [i for n, i in enumerate(self.loaded) if n not in played]
+        return [i for n, i in enumerate(self.loaded) if n not in played and self.owns(i)]
 
     @property
     def unplayed_count(self) -> int:
-        """How many loaded interactions were not played; costs what was played."""
-        return len(self.loaded) - len({n for n, _ in self.played_positions()})
+        """How many of this test's own interactions were not played; costs what was played."""
+        played = {n for n, i in self.played_positions() if self.owns(i)}
+        return self._own_count - len(played)
 
     def finish(self, test_failed: bool) -> SaveResult:
         """Write what was recorded, unless the test failed or nothing changed.
@@ -169,7 +213,7 @@ class Recording:
         The file is re-read under its lock and merged (another xdist worker may
         have recorded into the same cassette meanwhile), then written atomically.
         """
-        if self.record_mode == "none" or (self.record_mode == "once" and self.existed):
+        if self.record_mode == "none" or (self.record_mode == "once" and self.holds_own):
             return SaveResult("read-only", len(self.loaded))
         if test_failed:
             return SaveResult("discarded" if self.recorded else "none")
@@ -180,15 +224,10 @@ class Recording:
         def compose(current: CassetteData | None) -> CassetteData | None:
             nonlocal count
             on_disk = current.interactions if current else []
-            kept_vars = current.vars if current and self.record_mode != "rewrite" else {}
-            if self.record_mode == "rewrite":
-                out = list(self.recorded)
-            elif self.record_mode == "all":
-                replaced = {self._stored_key(i) for i in self.recorded}
-                out = [i for i in on_disk if self._stored_key(i) not in replaced]
-                out += self.recorded
-            else:  # once on a new file, new_episodes
-                out = on_disk + self.recorded
+            # Vars are the test's own only when the file is (scenarios never share one).
+            rewritten = self.record_mode == "rewrite" and not self._shares(on_disk)
+            kept_vars = current.vars if current and not rewritten else {}
+            out = self.merged(on_disk)
             count = len(out)
             if not out:
                 return None
@@ -205,6 +244,41 @@ class Recording:
             before_write=self._guard_leaks,
         )
         return SaveResult(action, count)
+
+    def merged(self, on_disk: list[Interaction]) -> list[Interaction]:
+        """The cassette's interactions once this test's recording is saved into `on_disk`.
+
+        Only this test's interactions are ever replaced: `rewrite` replaces all of
+        them, `all` those whose requests it sent again; `once` and `new_episodes`
+        append. Both replacing modes also claim, one for one, unattributed
+        interactions of a shared cassette with the requests they re-recorded (so
+        re-recording every sharing test attributes a format 1 cassette). The new
+        interactions take the place of the first one they replace: a re-record of
+        unchanged exchanges leaves the file as it was.
+        """
+        mine = [dataclasses.replace(i, recorded_by=self.nodeid) for i in self.recorded]
+        if self.record_mode not in ("rewrite", "all"):
+            return on_disk + mine
+        keys = Counter(map(self._stored_key, self.recorded))
+        replaced = set(keys)
+        out: list[Interaction] = []
+        at = None
+        for interaction in on_disk:
+            key = self._stored_key(interaction)
+            if self.owns(interaction):
+                drop = self.record_mode == "rewrite" or key in replaced
+            else:
+                drop = interaction.recorded_by is None and keys[key] > 0
+                keys[key] -= drop
+            if drop and at is None:
+                at = len(out)
+            if not drop:
+                out.append(interaction)
+        at = len(out) if at is None else at
+        return out[:at] + mine + out[at:]
+
+    def _shares(self, on_disk: list[Interaction]) -> bool:
+        return any(not self.owns(i) for i in on_disk)
 
     @property
     def hint(self) -> str:

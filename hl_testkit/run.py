@@ -100,8 +100,9 @@ def use_cassette(
     config.update(marker_vcr)  # the marker is more specific than the fixture
     mode = record_mode_for_test(run.settings, marker_mode, fixture_mode)
     endpoint = run.target.endpoint(mode)
+    path = paths.cassette_path_for(run.settings.cassette_dir, item.nodeid, name)
     recording = Recording(
-        path=paths.cassette_path_for(run.settings.cassette_dir, item.nodeid, name),
+        path=path,
         record_mode=mode,
         base_url=endpoint.base_url,
         api_key=endpoint.api_key,
@@ -113,6 +114,8 @@ def use_cassette(
             extra={**rules.values, "HUMANLOOP_API_KEY": endpoint.api_key},
         ),
         rules=rules,
+        # Format 1 interactions of a test's own default-named cassette are its own.
+        owns_unattributed=path == paths.cassette_path_for(run.settings.cassette_dir, item.nodeid),
     )
     recording.load()
     if expired(run.settings, recording):

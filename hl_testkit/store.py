@@ -298,11 +298,18 @@ def preserve_recorded_at(
     """
     if old is not None:
         # Compared as written, not as objects: a recorded JSON body `{"id": 1}` is
-        # stored (and read back) as `{"id":1}`, the same content.
+        # stored (and read back) as `{"id":1}`, the same content. Who recorded an
+        # exchange is not its content: attributing old interactions keeps the date.
         kept = replace(new, recorded_at=old.recorded_at)
-        if cassette_file.dumps(kept) == cassette_file.dumps(old):
+        if _exchanges(kept) == _exchanges(old):
             return kept
     return replace(new, recorded_at=date or today())
+
+
+def _exchanges(data: CassetteData) -> str:
+    """The cassette as written, without `recorded_by:`."""
+    anonymous = [replace(i, recorded_by=None) for i in data.interactions]
+    return cassette_file.dumps(replace(data, interactions=anonymous))
 
 
 # -- leftovers ----------------------------------------------------------------------

@@ -16,15 +16,20 @@ class RunStats:
     written: list[str] = field(default_factory=list)
     discarded: list[str] = field(default_factory=list)
     drift: list[str] = field(default_factory=list)
+    #: Cassettes by path: one shared by several tests (or xdist workers) counts once.
+    used: set[str] = field(default_factory=set)
+    unchanged: set[str] = field(default_factory=set)
 
     def record(self, recording: Recording, result: SaveResult) -> None:
         c = self.counts
-        c["cassettes"] += 1
+        self.used.add(str(recording.path))
         c["replayed"] += len(recording.played)
         c["recorded"] += len(recording.recorded)
         c["misses"] += len(recording.misses)
-        if result.action in ("written", "unchanged", "removed"):
-            c[result.action] += 1
+        if result.action == "removed":
+            c["removed"] += 1
+        if result.action == "unchanged":
+            self.unchanged.add(str(recording.path))
         if result.action == "written":
             self.written.append(str(recording.path))
         if result.action == "discarded":
@@ -39,6 +44,10 @@ class RunStats:
             values = other.get(name, [])
             if isinstance(values, list):
                 getattr(self, name).extend(str(v) for v in values)
+        for name in ("used", "unchanged"):
+            values = other.get(name, [])
+            if isinstance(values, list):
+                getattr(self, name).update(str(v) for v in values)
 
     def as_data(self) -> dict[str, object]:
         return {
@@ -46,19 +55,22 @@ class RunStats:
             "written": self.written,
             "discarded": self.discarded,
             "drift": self.drift,
+            "used": sorted(self.used),
+            "unchanged": sorted(self.unchanged),
         }
 
     def lines(self) -> list[str]:
         c = self.counts
-        if not c["cassettes"]:
+        if not self.used:
             return []
+        written = set(self.written)
         out = [
-            f"{c['cassettes']} cassette(s) used, {c['written']} written, "
-            f"{c['unchanged']} unchanged; {c['replayed']} interaction(s) replayed, "
+            f"{len(self.used)} cassette(s) used, {len(written)} written, "
+            f"{len(self.unchanged - written)} unchanged; {c['replayed']} interaction(s) replayed, "
             f"{c['recorded']} recorded; {c['misses']} miss(es)"
             + (f"; {c['unused']} unused interaction(s)" if c["unused"] else "")
         ]
-        out += [f"  written: {p}" for p in sorted(self.written)]
+        out += [f"  written: {p}" for p in sorted(written)]
         out += [f"  not saved (test failed): {p}" for p in sorted(self.discarded)]
         out += [f"  drift (not in the schema): {d}" for d in self.drift]
         return out

@@ -121,8 +121,9 @@ class HlCassette(Cassette):  # type: ignore[misc]
         super().__init__(**kwargs)
         self.response_hooks = response_hooks
         self.recording = recording
-        # vcrpy's write protection: "once" replays only once a file exists.
-        self.rewound = recording.existed
+        # vcrpy's write protection: "once" replays only once the cassette holds something
+        # of this test's (another test may have created a shared cassette).
+        self.rewound = recording.holds_own
         self.request_hooks = request_hooks
         if not getattr(self, "skip_patchers", ()):  # vcrpy >= 8 reads it in the builder
             self.skip_patchers = absent_groups()
@@ -165,7 +166,7 @@ class HlCassette(Cassette):  # type: ignore[misc]
         if self.record_mode == RecordMode.ALL:
             return False
         recording = self.recording
-        if recording._next.get(key, 0) < len(recording._index.positions(key)):
+        if recording.can_take(key):
             return True
         if self.write_protected:
             raise recording.miss(key)

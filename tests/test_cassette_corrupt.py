@@ -283,16 +283,16 @@ def test_a_tag_that_would_write_a_file_runs_nothing(
 
 
 def test_future_format_version(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    text = edit(FORMAT, "hl-testkit-cassette/2")
+    text = edit(FORMAT, "hl-testkit-cassette/3")
     error = refused(
         tmp_path,
         monkeypatch,
         text,
         "written by a newer hl-testkit",
-        "hl-testkit-cassette/2",
+        "hl-testkit-cassette/3",
         "upgrade",
     )
-    at(error, *position(text, "hl-testkit-cassette/2"))
+    at(error, *position(text, "hl-testkit-cassette/3"))
 
 
 VCRPY = """\

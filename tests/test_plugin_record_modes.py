@@ -159,8 +159,9 @@ def test_all_rerecords_and_replaces_the_matching_interactions(
     result = record(pytester, "all")  # only the list this time
     result.assert_outcomes(passed=1)
     assert "1 written, 0 unchanged; 0 interaction(s) replayed, 1 recorded" in summary(result)
-    # The unmatched GET is kept; the list is re-recorded (its real answer is back).
-    assert requests_in(modes) == [GET_DEMO, LIST_1]
+    # The unmatched GET is kept; the list is re-recorded (its real answer is back), in
+    # the place of the one it replaces, so that re-recording does not reorder the file.
+    assert requests_in(modes) == [LIST_1, GET_DEMO]
     text = modes.read_text(encoding="utf-8")
     assert "total: 999" not in text
     assert "total: 23" in text
