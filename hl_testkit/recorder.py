@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import importlib
-from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -259,23 +258,50 @@ class Recording:
         mine = [dataclasses.replace(i, recorded_by=self.nodeid) for i in self.recorded]
         if self.record_mode not in ("rewrite", "all"):
             return on_disk + mine
-        keys = Counter(map(self._stored_key, self.recorded))
-        replaced = set(keys)
+        replaced = set(map(self._stored_key, self.recorded))
+        claimed = self._claims(on_disk)
         out: list[Interaction] = []
         at = None
-        for interaction in on_disk:
-            key = self._stored_key(interaction)
-            if self.owns(interaction):
-                drop = self.record_mode == "rewrite" or key in replaced
-            else:
-                drop = interaction.recorded_by is None and keys[key] > 0
-                keys[key] -= drop
+        for n, interaction in enumerate(on_disk):
+            drop = n in claimed or (
+                self.owns(interaction)
+                and (self.record_mode == "rewrite" or self._stored_key(interaction) in replaced)
+            )
             if drop and at is None:
                 at = len(out)
             if not drop:
                 out.append(interaction)
         at = len(out) if at is None else at
         return out[:at] + mine + out[at:]
+
+    def _claims(self, on_disk: list[Interaction]) -> set[int]:
+        """Positions of the shared unattributed interactions this recording takes over.
+
+        One per recorded request, the first free one with its key from where the
+        previous one was found: identical requests of several tests (every test's
+        `create`) are claimed in a run, so their file order stays as it was.
+        """
+        free: dict[int, matching.RequestKey] = {}
+        # A recorded request this test already held an answer to replaces that one.
+        held: dict[matching.RequestKey, int] = {}
+        for n, interaction in enumerate(on_disk):
+            key = self._stored_key(interaction)
+            if self.owns(interaction):
+                held[key] = held.get(key, 0) + 1
+            elif interaction.recorded_by is None:
+                free[n] = key
+        claimed: set[int] = set()
+        start = 0
+        for key in map(self._stored_key, self.recorded):
+            if held.get(key, 0) > 0:
+                held[key] -= 1
+                continue
+            candidates = [n for n, k in free.items() if k == key and n not in claimed]
+            if candidates:
+                n = next((c for c in candidates if c >= start), candidates[0])
+                claimed.add(n)
+                start = n + 1
+        return claimed
 
     def _shares(self, on_disk: list[Interaction]) -> bool:
         return any(not self.owns(i) for i in on_disk)

@@ -8,6 +8,7 @@ with their own cassettes *and* tests sharing one (`hl_cassette(name=...)`).
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ import os
 import pytest
 
 @pytest.mark.hl_cassette(name="shared")
-@pytest.mark.parametrize("n", range(4))
+@pytest.mark.parametrize("n", range(int(os.environ.get("HLT_COUNT", "4"))))
 def test_shared(sessions, n):
     assert sessions.list(project_id="pr_demo", page=n + 1, size=2).status == 200
     assert sessions.get(id="sesh_demo").status == 200
@@ -44,7 +45,8 @@ SHARED = Path("cassettes/test_shared/shared.yaml")
 
 @pytest.fixture(autouse=True)
 def _no_outside_settings(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("HL_RECORD_MODE", "HUMANLOOP_BASE_URL", "HUMANLOOP_API_KEY", "HLT_EXTRA"):
+    outside = ("HL_RECORD_MODE", "HUMANLOOP_BASE_URL", "HUMANLOOP_API_KEY")
+    for name in (*outside, "HLT_EXTRA", "HLT_COUNT"):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -135,3 +137,95 @@ def test_once_records_every_test_sharing_a_new_cassette(
     assert summary_line(again).startswith(
         "1 cassette(s) used, 0 written, 0 unchanged; 8 interaction(s) replayed, 0 recorded"
     )
+
+
+def test_strict_counts_a_tests_own_interactions_only(
+    suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HLT_EXTRA", "1")  # test_shared[1] also lists page 9
+    run(suite, "--hl-record-mode=once").assert_outcomes(passed=8)
+    monkeypatch.delenv("HLT_EXTRA")
+
+    relaxed = run(suite)
+    relaxed.assert_outcomes(passed=8)
+    # Two stale interactions: test_shared[1]'s and test_own[1]'s, nobody else's.
+    assert summary_line(relaxed).endswith("; 2 unused interaction(s)")
+    strict = run(suite, "--hl-strict", "-k", "test_shared")
+    strict.assert_outcomes(passed=4, errors=1)
+    strict.stdout.fnmatch_lines(
+        [
+            "*ERROR at teardown of test_shared[[]1[]]*",
+            "*shared.yaml holds 1 interaction(s) this test did not play*",
+        ]
+    )
+    # Not selected, never counted: the others' interactions are not "unplayed".
+    run(suite, "--hl-strict", "-k", "test_shared[0] or test_shared[2]").assert_outcomes(passed=2)
+
+
+def test_a_request_only_another_test_recorded_is_a_miss_naming_it(
+    suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HLT_EXTRA", "1")
+    run(suite, "--hl-record-mode=once", "-k", "test_shared").assert_outcomes(passed=4)
+    monkeypatch.setenv("HLT_EXTRA", "2")
+    result = run(suite, "-k", "test_shared")
+    result.assert_outcomes(passed=3, failed=1)
+    out = result.stdout.str()
+    assert "  request:  GET /sessions?page=9&project_id=pr_demo&size=2\n" in out
+    assert (
+        "  recorded only by test_shared.py::test_shared[1], which share(s) this cassette: "
+        "a test replays only what it recorded itself\n" in out
+    )
+    assert "  pytest --hl-record-mode=new_episodes 'test_shared.py::test_shared[2]'\n" in out
+
+
+def as_format_1(text: str) -> str:
+    """A format 2 cassette as hl-testkit 0.1 wrote it: no attribution, an older date."""
+    text = re.sub(r"^- recorded_by: .*\n  request:", "- request:", text, flags=re.M)
+    text = re.sub(r"^recorded_at: .*$", "recorded_at: '2024-01-02'", text, flags=re.M)
+    return text.replace("format: hl-testkit-cassette/2", "format: hl-testkit-cassette/1")
+
+
+def test_format_1_cassettes_replay_and_are_attributed_by_rewrite(suite: pytest.Pytester) -> None:
+    """Unattributed interactions belong to the test in its own default-named
+    cassette; in a shared one they are replayable by all, not counted by
+    --hl-strict, kept by others' rewrites, and claimed by a rewrite that sends
+    the same requests. Re-recording changes nothing beyond the attribution."""
+    run(suite, "--hl-record-mode=once").assert_outcomes(passed=8)
+    files = sorted((suite.path / "cassettes").rglob("*.yaml"))
+    expected = {}
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert text.count("recorded_by: ") == (8 if path.name == "shared.yaml" else 2)
+        expected[path] = re.sub(r"^recorded_at: .*$", "recorded_at: '2024-01-02'", text, flags=re.M)
+        path.write_text(as_format_1(text), encoding="utf-8")
+    old = {path: path.read_text(encoding="utf-8") for path in files}
+
+    run(suite, "--hl-strict").assert_outcomes(passed=8)
+    run(suite, "--hl-record-mode=new_episodes").assert_outcomes(passed=8)
+    assert {path: path.read_text(encoding="utf-8") for path in files} == old
+
+    partial = run(suite, "--hl-record-mode=rewrite", "-k", "test_shared[1]")
+    partial.assert_outcomes(passed=1)
+    shared = (suite.path / SHARED).read_text(encoding="utf-8")
+    assert shared.count("recorded_by: test_shared.py::test_shared[1]") == 2
+    assert shared.count("- request:") == 6  # the other tests' are all still there
+    run(suite, "--hl-strict").assert_outcomes(passed=8)
+
+    run(suite, "--hl-record-mode=rewrite").assert_outcomes(passed=8)
+    for path in files:
+        assert path.read_text(encoding="utf-8").splitlines() == expected[path].splitlines(), path
+
+
+def test_a_removed_tests_interactions_are_kept_until_pruned(
+    suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run(suite, "--hl-record-mode=once", "-k", "test_shared").assert_outcomes(passed=4)
+    monkeypatch.setenv("HLT_COUNT", "3")  # test_shared[3] is renamed or deleted
+    run(suite, "--hl-record-mode=rewrite", "-k", "test_shared").assert_outcomes(passed=3)
+    assert len(by_test(suite.path)["test_shared.py::test_shared[3]"]) == 2
+    run(suite, "--hl-strict", "-k", "test_shared").assert_outcomes(passed=3)
+    # Pruning, as the README says: remove the shared cassette, record its tests again.
+    (suite.path / SHARED).unlink()
+    run(suite, "--hl-record-mode=once", "-k", "test_shared").assert_outcomes(passed=3)
+    assert sorted(by_test(suite.path)) == [f"test_shared.py::test_shared[{n}]" for n in range(3)]
