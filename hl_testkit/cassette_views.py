@@ -42,6 +42,7 @@ def describe(path: Path) -> dict[str, Any]:
                 "method": i.request.method,
                 "uri": _short_uri(i.request.uri),
                 "status": i.response.status,
+                "recorded_by": i.recorded_by,
                 "schema_violations": i.schema_violations or [],
             }
             for n, i in enumerate(data.interactions)
@@ -71,7 +72,7 @@ def run_ls(paths: list[Path], out: TextIO, err: TextIO, fmt: str = "text") -> in
 
 
 def run_show(path: Path, out: TextIO, err: TextIO, fmt: str = "text") -> int:
-    """Every interaction of one cassette: method, path, status, schema marks."""
+    """Every interaction of one cassette: method, path, status, who recorded it, schema marks."""
     try:
         d = describe(path)
     except (OSError, HlTestkitError) as exc:
@@ -85,6 +86,7 @@ def run_show(path: Path, out: TextIO, err: TextIO, fmt: str = "text") -> int:
         f"on {d['recorded_at'] or '?'})\n"
     )
     for i in d["interactions"]:
-        out.write(f"  #{i['index']} {i['method']} {i['uri']} -> {i['status']}\n")
+        by = f"  (recorded by {i['recorded_by']})" if i["recorded_by"] else ""
+        out.write(f"  #{i['index']} {i['method']} {i['uri']} -> {i['status']}{by}\n")
         out.writelines(f"      schema: {v}\n" for v in i["schema_violations"])
     return 0

@@ -67,6 +67,13 @@ def test_show_and_ls_speak_json() -> None:
     shown = json.loads(text)
     assert [i["status"] for i in shown["interactions"]] == [200, 200, 200]
     assert shown["interactions"][2]["uri"] == "/sessions?project_id=pr_demo&page=3&size=10"
+    nodeid = "tests/test_recorded_sessions.py::test_list_every_page"
+    assert {i["recorded_by"] for i in shown["interactions"]} == {nodeid}
+    status, text = _run(["show", path])
+    assert (
+        f"  #2 GET /sessions?project_id=pr_demo&page=3&size=10 -> 200  (recorded by {nodeid})\n"
+        in text
+    )
     status, text = _run(["ls", "--format", "json", path])
     assert status == 0
     assert json.loads(text)[0]["path"] == path

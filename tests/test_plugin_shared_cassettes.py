@@ -172,6 +172,7 @@ def test_a_request_only_another_test_recorded_is_a_miss_naming_it(
     result.assert_outcomes(passed=3, failed=1)
     out = result.stdout.str()
     assert "  request:  GET /sessions?page=9&project_id=pr_demo&size=2\n" in out
+    assert "shared.yaml (9 interactions, record mode none)\n" in out  # as docs/troubleshooting
     assert (
         "  recorded only by test_shared.py::test_shared[1], which share(s) this cassette: "
         "a test replays only what it recorded itself\n" in out
