@@ -128,7 +128,10 @@ def test_marker_name_shares_one_cassette(pytester: pytest.Pytester) -> None:
         module_dir / "shared.yaml",
     ]
     shared = (module_dir / "shared.yaml").read_text(encoding="utf-8")
-    assert shared.count("- request:") == 2  # the list once, then the get appended
+    # Each test records its own interactions (and replays only those): the list twice.
+    assert shared.count("- recorded_by: test_shared.py::test_first\n") == 1
+    assert shared.count("- recorded_by: test_shared.py::test_second\n") == 2
+    assert shared.count("  request:") == 3
     pytester.runpytest().assert_outcomes(passed=4)
 
 

@@ -29,7 +29,7 @@ def test_sdk(hl_cassette):
     print("RESULT", first, second)
 
 
-# The SDK and SessionsClient send the same requests: one cassette serves both.
+# The SDK and SessionsClient send the same requests: in one cassette, side by side.
 @pytest.mark.hl_cassette(name="test_sdk")
 def test_client_on_the_sdk_cassette(sessions):
     sessions.create()
@@ -86,12 +86,18 @@ def test_official_sdk_records_and_replays(
     recorded.assert_outcomes(passed=2)
     ids = result_ids(recorded)
     path = pytester.path / "cassettes" / "test_sdk" / "test_sdk.yaml"
-    assert uris(path) == [
+    assert uris(path) == 2 * [
         "POST https://api.humanloop.com/v4/sessions",
         "POST https://api.humanloop.com/v4/sessions",
         "GET https://api.humanloop.com/v4/sessions/sesh_demo",
         "GET https://api.humanloop.com/v4/sessions?project_id=pr_demo&page=2&size=5",
     ]
+    # Each test recorded its own (a test replays only what it recorded): the same requests.
+    interactions = yaml.safe_load(path.read_text(encoding="utf-8"))["interactions"]
+    assert [i["recorded_by"] for i in interactions] == 4 * ["test_sdk.py::test_sdk"] + 4 * [
+        "test_sdk.py::test_client_on_the_sdk_cassette"
+    ]
+    assert [i["request"] for i in interactions[:4]] == [i["request"] for i in interactions[4:]]
     text = path.read_text(encoding="utf-8")
     assert "hl-standin-key" not in text  # the key never reaches the file
     assert "X-API-KEY" not in text
