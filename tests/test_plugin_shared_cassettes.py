@@ -190,11 +190,15 @@ def as_format_1(text: str) -> str:
     return text.replace("format: hl-testkit-cassette/2", "format: hl-testkit-cassette/1")
 
 
-def test_format_1_cassettes_replay_and_are_attributed_by_rewrite(suite: pytest.Pytester) -> None:
+@pytest.mark.parametrize("mode", ["rewrite", "all"])
+def test_format_1_cassettes_replay_and_are_attributed_by_rerecording(
+    suite: pytest.Pytester, mode: str
+) -> None:
     """Unattributed interactions belong to the test in its own default-named
     cassette; in a shared one they are replayable by all, not counted by
-    --hl-strict, kept by others' rewrites, and claimed by a rewrite that sends
-    the same requests. Re-recording changes nothing beyond the attribution."""
+    --hl-strict, kept by others' rewrites, and claimed by a rewrite (or all)
+    that sends the same requests. Re-recording changes nothing beyond the
+    attribution, not even `recorded_at`."""
     run(suite, "--hl-record-mode=once").assert_outcomes(passed=8)
     files = sorted((suite.path / "cassettes").rglob("*.yaml"))
     expected = {}
@@ -209,14 +213,14 @@ def test_format_1_cassettes_replay_and_are_attributed_by_rewrite(suite: pytest.P
     run(suite, "--hl-record-mode=new_episodes").assert_outcomes(passed=8)
     assert {path: path.read_text(encoding="utf-8") for path in files} == old
 
-    partial = run(suite, "--hl-record-mode=rewrite", "-k", "test_shared[1]")
+    partial = run(suite, f"--hl-record-mode={mode}", "-k", "test_shared[1]")
     partial.assert_outcomes(passed=1)
     shared = (suite.path / SHARED).read_text(encoding="utf-8")
     assert shared.count("recorded_by: test_shared.py::test_shared[1]") == 2
     assert shared.count("- request:") == 6  # the other tests' are all still there
     run(suite, "--hl-strict").assert_outcomes(passed=8)
 
-    run(suite, "--hl-record-mode=rewrite").assert_outcomes(passed=8)
+    run(suite, f"--hl-record-mode={mode}").assert_outcomes(passed=8)
     for path in files:
         assert path.read_text(encoding="utf-8").splitlines() == expected[path].splitlines(), path
 
