@@ -196,6 +196,31 @@ def test_missing_response(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     at(error, *position(text, "request:"))  # the interaction's first key
 
 
+def test_recorded_by_not_a_string(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = edit("- request:", "- recorded_by: 12\n  request:")
+    error = refused(
+        tmp_path,
+        monkeypatch,
+        text,
+        "interactions[0].recorded_by: recorded_by (a test's node id) must be a string, "
+        "got the number 12",
+    )
+    at(error, *position(text, "12\n"))
+
+
+def test_format_1_is_read_unattributed_and_written_as_format_2(tmp_path: Path) -> None:
+    path = tmp_path / "old.yaml"
+    path.write_text(GOOD.replace(FORMAT, "hl-testkit-cassette/1"), encoding="utf-8")
+    data = cassette_file.read(path)
+    assert data is not None
+    assert [i.recorded_by for i in data.interactions] == [None, None]
+    assert cassette_file.dumps(data) == GOOD
+    data.interactions[0].recorded_by = "tests/test_x.py::test_y"
+    assert cassette_file.dumps(data) == GOOD.replace(
+        "- request:", "- recorded_by: tests/test_x.py::test_y\n  request:", 1
+    )
+
+
 def test_status_as_a_string(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     text = edit("status: 201", "status: '200'")
     error = refused(
