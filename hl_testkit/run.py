@@ -18,7 +18,7 @@ from hl_testkit.recorder import Recording, activated
 from hl_testkit.schemas import Route, SchemaSet
 from hl_testkit.settings import Settings, record_mode_for_test
 from hl_testkit.summary import RunStats
-from hl_testkit.target import Target
+from hl_testkit.target import Endpoint, Target
 from hl_testkit.validation import check_recording
 
 
@@ -100,23 +100,7 @@ def use_cassette(
     config.update(marker_vcr)  # the marker is more specific than the fixture
     mode = record_mode_for_test(run.settings, marker_mode, fixture_mode)
     endpoint = run.target.endpoint(mode)
-    path = paths.cassette_path_for(run.settings.cassette_dir, item.nodeid, name)
-    recording = Recording(
-        path=path,
-        record_mode=mode,
-        base_url=endpoint.base_url,
-        api_key=endpoint.api_key,
-        nodeid=item.nodeid,
-        recorded_against=endpoint.recorded_against,
-        secrets=scrub.known_secrets(
-            os.environ,
-            run.settings.secret_env,
-            extra={**rules.values, "HUMANLOOP_API_KEY": endpoint.api_key},
-        ),
-        rules=rules,
-        # Format 1 interactions of a test's own default-named cassette are its own.
-        owns_unattributed=path == paths.cassette_path_for(run.settings.cassette_dir, item.nodeid),
-    )
+    recording = new_recording(run, item.nodeid, name, mode, endpoint, rules)
     recording.load()
     if expired(run.settings, recording):
         message = (
@@ -184,6 +168,34 @@ def use_cassette(
     if problems and not test_failed():
         # The test caught our error and passed anyway: it still must not go green.
         pytest.fail("\n\n".join(problems), pytrace=False)
+
+
+def new_recording(
+    run: HlRun,
+    nodeid: str,
+    name: str | None,
+    mode: str,
+    endpoint: Endpoint,
+    rules: scrub.ScrubRules,
+) -> Recording:
+    """The (not yet loaded) cassette of the test `nodeid`, or the one its marker names."""
+    path = paths.cassette_path_for(run.settings.cassette_dir, nodeid, name)
+    return Recording(
+        path=path,
+        record_mode=mode,
+        base_url=endpoint.base_url,
+        api_key=endpoint.api_key,
+        nodeid=nodeid,
+        recorded_against=endpoint.recorded_against,
+        secrets=scrub.known_secrets(
+            os.environ,
+            run.settings.secret_env,
+            extra={**rules.values, "HUMANLOOP_API_KEY": endpoint.api_key},
+        ),
+        rules=rules,
+        # Format 1 interactions of a test's own default-named cassette are its own.
+        owns_unattributed=path == paths.cassette_path_for(run.settings.cassette_dir, nodeid),
+    )
 
 
 class ExpiredCassetteWarning(UserWarning):
