@@ -28,6 +28,14 @@ that re-applies the same (target, attribute, original) triples, learnt from
 `reset_patchers()` once and learnt again whenever a module they come from is
 no longer the one in `sys.modules` (or an optional HTTP library appeared).
 
+aiohttp: vcrpy's aiohttp stub records `await response.read()`, which aiohttp has
+already decompressed (`auto_decompress`, its default), under the response's own
+headers, `Content-Encoding: gzip` still among them: the scrubber would then
+try to decode a body that is no longer encoded. While a cassette is active,
+the stub's `record_response` appends through `_DecodedByAiohttp`, which drops
+the Content-Encoding of a body aiohttp decoded: stored decoded, as every
+client's compressed bodies are, and replayed as such.
+
 Activation: vcrpy's patch builder tries to import each optional HTTP library
 (boto3, httplib2, tornado, ...) for every cassette; the groups whose library is
 not installed are passed as `skip_patchers` (they would patch nothing).
@@ -324,6 +332,41 @@ def _fast_force_reset() -> Iterator[None]:
         vcr_patch.force_reset = saved
 
 
+class _DecodedByAiohttp:
+    """The cassette, as vcrpy's aiohttp `record_response` sees it for one response."""
+
+    def __init__(self, cassette: HlCassette) -> None:
+        self.cassette = cassette
+
+    def append(self, request: Any, response: dict[str, Any]) -> None:
+        headers = response["headers"]
+        response = {
+            **response,
+            "headers": {k: v for k, v in headers.items() if k.lower() != "content-encoding"},
+        }
+        self.cassette.append(request, response)
+
+
+@contextlib.contextmanager
+def _aiohttp_records_decoded() -> Iterator[None]:
+    """vcrpy's aiohttp stub, telling the cassette when aiohttp decoded the body."""
+    if "aiohttp" in absent_groups():
+        yield
+        return
+    stubs = importlib.import_module("vcr.stubs.aiohttp_stubs")
+    original = stubs.record_response
+
+    async def record_response(cassette: Any, vcr_request: Any, response: Any) -> None:
+        session = getattr(response, "_session", None)
+        decoded = getattr(session, "auto_decompress", True)  # aiohttp's default
+        if decoded and response.headers.get("Content-Encoding", "identity") != "identity":
+            cassette = _DecodedByAiohttp(cassette)
+        await original(cassette, vcr_request, response)
+
+    with mock.patch.object(stubs, "record_response", record_response):
+        yield
+
+
 @contextlib.contextmanager
 def patched(recording: Recording, vcr_config: dict[str, Any]) -> Iterator[HlCassette]:
     """vcrpy's patches on, every request answered (or recorded) by `recording`."""
@@ -344,4 +387,5 @@ def patched(recording: Recording, vcr_config: dict[str, Any]) -> Iterator[HlCass
         for patcher in CassettePatcherBuilder(cassette).build():
             stack.enter_context(patcher)
         stack.enter_context(_fast_force_reset())
+        stack.enter_context(_aiohttp_records_decoded())
         yield cassette
