@@ -70,16 +70,7 @@ def add_options(parser: pytest.Parser) -> None:
         help="fail a test whose cassette holds interactions it did not play (ini hl_strict).",
     )
     parser.addini("hl_strict", "fail on unused interactions", type="bool", default=False)
-    group.addoption(
-        "--hl-guard-children",
-        action="store_true",
-        default=None,
-        help="extend the network guard to child Python processes (subprocess, "
-        "multiprocessing spawn); ini hl_guard_children.",
-    )
-    parser.addini(
-        "hl_guard_children", "network guard in child Python processes", type="bool", default=False
-    )
+    _add_guard_children(group, parser)
     parser.addini(
         "hl_max_cassette_age", "e.g. 30d, 12h, 2w: older cassettes are expired", default=""
     )
@@ -106,6 +97,19 @@ def add_options(parser: pytest.Parser) -> None:
         "hl_scrub_query", "more query parameter names to scrub", type="linelist", default=[]
     )
     parser.addini("hl_scrub_fields", "more JSON field names to scrub", type="linelist", default=[])
+
+
+def _add_guard_children(group: pytest.OptionGroup, parser: pytest.Parser) -> None:
+    group.addoption(
+        "--hl-guard-children",
+        action="store_true",
+        default=None,
+        help="extend the network guard to child Python processes (subprocess, "
+        "multiprocessing spawn); ini hl_guard_children.",
+    )
+    parser.addini(
+        "hl_guard_children", "network guard in child Python processes", type="bool", default=False
+    )
 
 
 @dataclass(frozen=True)

@@ -162,3 +162,16 @@ def test_the_request_log_is_bounded(server: StandinServer) -> None:
     assert kept[-1].body == big  # the most recent are the ones kept
     server.reset()
     assert server.requests == []
+
+
+def test_the_documented_limits() -> None:
+    """README's numbers ("The stand-in server") are the code's."""
+    from hl_testkit.standin import server as server_module
+
+    assert server_module.LISTEN_BACKLOG == 1024
+    assert server_module._ThreadingWSGIServer.request_queue_size == 1024
+    assert server_module.IDLE_TIMEOUT == 10.0
+    assert (MAX_BODY_BYTES, LOG_MAX_REQUESTS, LOG_MAX_BODY_BYTES) == (2**20, 1000, 8 * 2**20)
+    with StandinServer() as standin:
+        assert standin._httpd is not None
+        assert standin._httpd.idle_timeout == 10.0
