@@ -184,7 +184,7 @@ def _no_outside_settings(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-@pytest.mark.parametrize("case", ["alias_bomb", "huge_status", "huge_json_number"])
+@pytest.mark.parametrize("case", sorted(HOSTILE))
 def test_pytest_check_and_show_report_file_line_without_traceback(
     case: str, pytester: pytest.Pytester
 ) -> None:
@@ -199,7 +199,7 @@ def test_pytest_check_and_show_report_file_line_without_traceback(
     started = time.monotonic()
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", timeout=60)
     result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines([f"*{where}*"])
+    assert where in result.stdout.str()  # (not fnmatch: the message holds "[0]")
     assert "Traceback" not in result.stdout.str() + result.stderr.str()
     assert "ValueError" not in result.stdout.str()
 
