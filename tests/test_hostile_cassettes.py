@@ -21,6 +21,7 @@ from hl_testkit.cassette_file import (
     RecordedRequest,
     RecordedResponse,
 )
+from hl_testkit.cli import main
 
 GOOD = cassette_file.dumps(
     CassetteData(
@@ -184,25 +185,39 @@ def _no_outside_settings(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-@pytest.mark.parametrize("case", sorted(HOSTILE))
-def test_pytest_check_and_show_report_file_line_without_traceback(
-    case: str, pytester: pytest.Pytester
-) -> None:
+def _hostile_cassette(case: str, pytester: pytest.Pytester) -> tuple[Path, str]:
+    """A test whose cassette is `HOSTILE[case]`; its path and the expected error."""
     content, needle, problem = HOSTILE[case]
     pytester.makepyfile(test_h="def test_it(hl_cassette):\n    pass\n")
     path = pytester.path / "cassettes" / "test_h" / "test_it.yaml"
     path.parent.mkdir(parents=True)
     path.write_text(content, encoding="utf-8")
     line, column = position(content, needle)
-    where = f"cassette {path}, line {line}, column {column}: {problem}"
+    return path, f"cassette {path}, line {line}, column {column}: {problem}"
 
+
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+def test_pytest_check_and_show_report_file_line_without_traceback(
+    case: str, pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path, where = _hostile_cassette(case, pytester)
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(errors=1)
+    assert where in result.stdout.str()  # (not fnmatch: the message holds "[0]")
+    assert "Traceback" not in result.stdout.str()
+    assert "ValueError" not in result.stdout.str()
+    capsys.readouterr()
+    for command in (["check", str(path)], ["show", str(path)]):
+        assert main(command) == 2  # an uncaught exception would fail this test instead
+        assert where in capsys.readouterr().err
+
+
+def test_the_alias_bomb_end_to_end_in_fresh_processes(pytester: pytest.Pytester) -> None:
+    path, where = _hostile_cassette("alias_bomb", pytester)
     started = time.monotonic()
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", timeout=60)
     result.assert_outcomes(errors=1)
-    assert where in result.stdout.str()  # (not fnmatch: the message holds "[0]")
-    assert "Traceback" not in result.stdout.str() + result.stderr.str()
-    assert "ValueError" not in result.stdout.str()
-
+    assert where in result.stdout.str()
     for command in (["check", str(path)], ["show", str(path)]):
         done = subprocess.run(
             [sys.executable, "-m", "hl_testkit.cli", *command],
@@ -212,7 +227,7 @@ def test_pytest_check_and_show_report_file_line_without_traceback(
             check=False,
         )
         assert done.returncode == 2, done
-        assert where in done.stdout + done.stderr
+        assert where in done.stderr
         assert "Traceback" not in done.stderr
     assert time.monotonic() - started < 30  # three runs, none hung on the aliases
 
