@@ -43,6 +43,7 @@ VarValue = str | int | float | bool
 
 _FORMAT_RE = re.compile(r"hl-testkit-cassette/(\d+)")
 _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_LONG_DIGITS = re.compile(r"\d{" + str(fast_yaml.MAX_NUMBER_CHARS - 1) + ",}")  # (with a sign)
 #: RFC 9110's `token`: what a method may be made of.
 _TOKEN_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _TOP_KEYS = ("format", "recorded_against", "recorded_at", "vars", "interactions")
@@ -439,8 +440,10 @@ def body_to_yaml(body: bytes | None) -> dict[str, Any] | None:
         value = json.loads(text)
     except ValueError:
         return {"text": text}
-    if isinstance(value, (dict, list)):
+    if isinstance(value, (dict, list)) and not _LONG_DIGITS.search(text):
         return {"json": value}
+    # A number longer than a cassette may hold (see fast_yaml.MAX_NUMBER_CHARS) would make
+    # the file unreadable once written: such a body is kept as its text, byte for byte.
     return {"text": text}
 
 

@@ -334,8 +334,9 @@ _hook_added = False
 def _audit_hook(event: str, args: tuple[Any, ...]) -> None:
     # Called for every audited event of the process (open, import, exec, ...): one set
     # lookup, and nothing more, for all but ours.
-    if event in _EVENTS and _ACTIVE:
-        _ACTIVE[-1].audit(event, args)
+    if event in _EVENTS:
+        for guard in _ACTIVE[-1:]:  # a slice: no race with a guard uninstalled meanwhile
+            guard.audit(event, args)
 
 
 def _add_audit_hook() -> None:

@@ -317,3 +317,22 @@ def test_symlinks_inside_the_cassette_directory_are_fine(pytester: pytest.Pytest
     (pytester.path / "cassettes" / "test_link").symlink_to(real, target_is_directory=True)
     pytester.makepyfile(test_link=SYMLINK_TEST)
     pytester.runpytest("--hl-record-mode=once").assert_outcomes(passed=2)
+
+
+def test_a_body_with_a_long_number_is_written_as_text_and_reads_back(tmp_path: Path) -> None:
+    body = b'{"big": ' + b"7" * 150 + b', "small": 1}'
+    data = CassetteData(
+        [
+            Interaction(
+                RecordedRequest("GET", "https://api.humanloop.com/v4/sessions"),
+                RecordedResponse(200, "OK", {}, body),
+            )
+        ]
+    )
+    path = tmp_path / "c.yaml"
+    path.write_text(cassette_file.dumps(data), encoding="utf-8")
+    read = cassette_file.read(path)
+    assert read is not None
+    assert read.interactions[0].response.body == body  # byte for byte, as text
+    shorter = cassette_file.body_to_yaml(b'{"n": ' + b"9" * 98 + b"}")
+    assert shorter == {"json": {"n": int("9" * 98)}}
