@@ -43,11 +43,13 @@ class Listeners:
         """What reached the listeners: a pending connection, a datagram."""
         got = []
         with contextlib.suppress(BlockingIOError):
-            conn, _ = self.tcp.accept()
-            conn.close()
-            got.append("tcp connection")
+            while True:  # every pending connection, every datagram
+                conn, _ = self.tcp.accept()
+                conn.close()
+                got.append("tcp connection")
         with contextlib.suppress(BlockingIOError):
-            got.append(f"udp {self.udp.recv(100)!r}")
+            while True:
+                got.append(f"udp {self.udp.recv(100)!r}")
         return got
 
 
@@ -189,6 +191,13 @@ def test_multiprocessing_spawn(hl_cassette):
     process.join(60)
 
 
+def test_fork(hl_cassette):  # guarded with or without the option: it inherits the guard
+    process = multiprocessing.get_context("fork").Process(target=connect)
+    process.start()
+    process.join(60)
+    assert process.exitcode == 1
+
+
 def test_a_child_without_network_runs(hl_cassette):
     done = subprocess.run([sys.executable, "-c", "print(6 * 7)"], capture_output=True, text=True)
     assert done.stdout == "42\\n"
@@ -208,7 +217,7 @@ def test_child_processes_are_guarded_with_the_option(
     pytester.makepyfile(test_child=CHILD_TEST.format(tcp=listeners.tcp_port))
     before = {name: os.environ.get(name) for name in ("PYTHONPATH", network.CHILD_ENV)}
     result = pytester.runpytest("-p", "no:cacheprovider", "--hl-guard-children")
-    result.assert_outcomes(passed=4, errors=2)
+    result.assert_outcomes(passed=5, errors=2)
     for name in ("test_subprocess", "test_multiprocessing_spawn"):
         result.stdout.fnmatch_lines(
             [
@@ -226,9 +235,11 @@ def test_child_processes_are_not_guarded_by_default(
 ) -> None:
     """As documented: without --hl-guard-children a child process reaches the network."""
     pytester.makepyfile(test_child=CHILD_TEST.format(tcp=listeners.tcp_port))
-    result = pytester.runpytest("-p", "no:cacheprovider", "test_child.py::test_subprocess")
-    result.assert_outcomes(passed=1)
-    assert listeners.received() == ["tcp connection"]
+    result = pytester.runpytest(
+        "-p", "no:cacheprovider", "test_child.py::test_subprocess", "test_child.py::test_fork"
+    )
+    result.assert_outcomes(passed=2)
+    assert listeners.received() == ["tcp connection"]  # from the subprocess, not the fork
 
 
 def test_the_ini_option_and_a_sitecustomize_of_the_project_still_run(
