@@ -107,7 +107,8 @@ def test_hl_cassette_refuses_paths_outside_the_base_path(pytester: pytest.Pytest
         [
             "hl-testkit refused GET http://127.0.0.1:*/x: its path resolves to /x, outside "
             "the API's base path /v4 (http://127.0.0.1:*/v4). A path parameter such as an id "
-            "of '..' or '../../x' leads there; nothing was sent or recorded.*",
+            "of '..' or '../../x' leads there; nothing was sent or recorded. Check the id, or use "
+            "the sessions fixture (SessionsClient), which encodes or refuses such ids.",
         ]
     )
     result.stdout.fnmatch_lines(

@@ -84,6 +84,7 @@ NUMBER = (
 HOSTILE = {
     # name: (content, where the error points, what it says)
     "alias_bomb": (billion_laughs(), "&a", ALIASES),
+    "alias": (edit("reason: OK", "reason: *a"), "*a", ALIASES.replace("anchor &a", "alias *a")),
     "huge_status": (
         edit("status: 200", f"status: {HUGE}"),
         HUGE,
