@@ -6,13 +6,15 @@ host is written in one canonical form, credentials never leave memory.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 from hl_testkit.cassette_file import Headers
 
 CANONICAL_BASE_URL = "https://api.humanloop.com/v4"
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]", "0.0.0.0"})
+_DOT = re.compile("%2e", re.IGNORECASE)  # servers decode it, then resolve dot segments
 
 #: Response headers that differ on every call, or describe the connection
 #: rather than the answer. Content-Length is recomputed on replay.
@@ -83,6 +85,56 @@ def api_prefix(stored_uri: str) -> str:
     if stored_uri.startswith(CANONICAL_BASE_URL):
         return urlsplit(CANONICAL_BASE_URL).path
     return ""
+
+
+def _origin(parts: SplitResult) -> tuple[str, str, int | None]:
+    default = {"http": 80, "https": 443}.get(parts.scheme.lower())
+    try:
+        port = parts.port or default
+    except ValueError:
+        port = None
+    return parts.scheme.lower(), (parts.hostname or "").lower(), port
+
+
+def resolve_dot_segments(path: str) -> str:
+    """`path` as a server sees it: `%2E` decoded, `.` and `..` resolved (RFC 3986 5.2.4)."""
+    out: list[str] = []
+    segments = _DOT.sub(".", path).split("/")
+    for n, segment in enumerate(segments):
+        last = n == len(segments) - 1
+        if segment == "..":
+            if len(out) > 1:
+                out.pop()
+            if last:
+                out.append("")
+        elif segment == ".":
+            if last:
+                out.append("")
+        else:
+            out.append(segment)
+    return "/".join(out) if out and out[0] == "" else "/" + "/".join(out)
+
+
+def path_outside_base(uri: str, base_url: str) -> str | None:
+    """The path `uri` resolves to when it is on the API's host but not under its base path.
+
+    None for a URI under the base path (`/v4/...`), or on another host: those are
+    the API's endpoints, or not the API at all. The base path itself (`/v4/`) is
+    no endpoint either: an id of `..` leads there.
+    """
+    parts, base = urlsplit(uri), urlsplit(base_url)
+    if _origin(parts) != _origin(base):
+        return None
+    path = resolve_dot_segments(parts.path or "/")
+    prefix = base.path.rstrip("/") + "/"
+    if path.startswith(prefix) and len(path) > len(prefix):
+        return None
+    return path
+
+
+def has_dot_segment(path: str) -> bool:
+    """Does `path` hold a `.` or `..` segment (also as `%2E`)?"""
+    return any(segment in (".", "..") for segment in _DOT.sub(".", path).split("/"))
 
 
 def response_headers(raw: Mapping[str, Iterable[str] | str]) -> Headers:

@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -45,6 +46,9 @@ VarValue = str | int | float | bool
 
 _FORMAT_RE = re.compile(r"hl-testkit-cassette/(\d+)")
 _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_LONG_DIGITS = re.compile(r"\d{" + str(fast_yaml.MAX_NUMBER_CHARS - 1) + ",}")  # (with a sign)
+#: RFC 9110's `token`: what a method may be made of.
+_TOKEN_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _TOP_KEYS = ("format", "recorded_against", "recorded_at", "vars", "interactions")
 _REQUEST_KEYS = ("method", "uri", "headers", "body")
 _RESPONSE_KEYS = ("status", "reason", "headers", "body")
@@ -197,6 +201,38 @@ def _string(node: Any, where: _Where, what: str, *, empty: bool = True) -> str:
     if not empty and not node:
         raise _Invalid(where, f"{what} must not be empty")
     return node
+
+
+def _method(node: Any, where: _Where) -> str:
+    method = _string(node, where, "the method", empty=False)
+    if not _TOKEN_RE.fullmatch(method):
+        raise _Invalid(
+            where,
+            f"the method must be an HTTP method like GET or POST (letters, digits and "
+            f"!#$%&'*+-.^_`|~, no spaces), got {method!r}",
+        )
+    return method
+
+
+def _uri(node: Any, where: _Where) -> str:
+    uri = _string(node, where, "the uri", empty=False)
+    try:
+        parts = urlsplit(uri)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        parts = None
+    if (
+        parts is None
+        or parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or any(c.isspace() or not c.isprintable() for c in uri)
+    ):
+        raise _Invalid(
+            where,
+            "the uri must be an absolute http(s) URL like "
+            f"https://api.humanloop.com/v4/sessions, got {uri!r}",
+        )
+    return uri
 
 
 def _status(node: Any, where: _Where) -> int:
@@ -384,8 +420,8 @@ def _interaction(item: Any, where: _Where) -> Interaction:
     resp = _mapping(item["response"], rs_where, "the response", _RESPONSE_KEYS)
     return Interaction(
         RecordedRequest(
-            method=_string(req["method"], (*rq_where, "method"), "the method", empty=False),
-            uri=_string(req["uri"], (*rq_where, "uri"), "the uri", empty=False),
+            method=_method(req["method"], (*rq_where, "method")),
+            uri=_uri(req["uri"], (*rq_where, "uri")),
             headers=_headers(req["headers"], (*rq_where, "headers")),
             body=_body(req["body"], (*rq_where, "body")) or None,
         ),
@@ -415,8 +451,10 @@ def body_to_yaml(body: bytes | None) -> dict[str, Any] | None:
         value = json.loads(text)
     except ValueError:
         return {"text": text}
-    if isinstance(value, (dict, list)):
+    if isinstance(value, (dict, list)) and not _LONG_DIGITS.search(text):
         return {"json": value}
+    # A number longer than a cassette may hold (see fast_yaml.MAX_NUMBER_CHARS) would make
+    # the file unreadable once written: such a body is kept as its text, byte for byte.
     return {"text": text}
 
 
@@ -530,6 +568,8 @@ def _yaml_error(exc: yaml.YAMLError, text: str, path: Path, hint: str) -> Casset
     mark = exc.problem_mark or exc.context_mark
     line = mark.line + 1 if mark is not None else None
     column = mark.column + 1 if mark is not None else None
+    if isinstance(exc, fast_yaml.NotPlainData):
+        return _error(path, _NOT_PLAIN[exc.kind](exc.problem), hint, line, column, text=text)
     tag = _unsafe_tag(exc)
     if tag is not None:
         problem = (
@@ -547,6 +587,20 @@ def _yaml_error(exc: yaml.YAMLError, text: str, path: Path, hint: str) -> Casset
         ):
             problem += f" at line {where.line + 1}, column {where.column + 1}"
     return _error(path, problem, hint, line, column, text=text)
+
+
+_NOT_PLAIN = {
+    "anchor": lambda found: (
+        f"{found}; hl-testkit refuses YAML anchors and aliases: a cassette is plain data "
+        "and is written without them (an alias can make a few hundred bytes expand into "
+        "gigabytes); write the value out in full, or re-record the cassette"
+    ),
+    "number": lambda found: (
+        f"{found}; no HTTP status or JSON body needs such a number: quote it if it is "
+        "text, or re-record the cassette"
+    ),
+}
+_NOT_PLAIN["alias"] = _NOT_PLAIN["anchor"]
 
 
 def _locate(text: str, exc: _Invalid) -> tuple[int | None, int | None]:
@@ -605,7 +659,8 @@ def loads(text: str | bytes, path: Path, *, hint: str = "") -> CassetteData:
     if not text.strip():
         raise _error(path, f"holds only whitespace: {_NOT_EMPTY}", hint)
     try:
-        document = fast_yaml.load(text, _Loader)  # yaml.load's very data, faster
+        # yaml.load's very data, faster; anchors, aliases and huge numbers refused at once
+        document = fast_yaml.load(text, _Loader, plain=True)
     except yaml.YAMLError as exc:
         raise _yaml_error(exc, text, path, hint) from None
     if document is None:

@@ -37,3 +37,7 @@ class ApiException(Exception):
 
 class HlTestkitError(Exception):
     """hl-testkit refused to go on; the message says why and what to do."""
+
+
+class ApiBoundaryError(HlTestkitError):
+    """A request on the API's host whose path leaves the API's base path (an id of `..`)."""

@@ -16,6 +16,13 @@ Anything else -- an anchor or alias, an explicit tag, a merge key, a
 duplicate key, a complex key, a second document, an error, another Python
 type, very deep nesting -- falls back to PyYAML itself, which then gives
 exactly its own result or its own error (with its line and column).
+
+`load(..., plain=True)` is for files that must be plain data (cassettes): an
+anchor or alias, or a number longer than `MAX_NUMBER_CHARS`, raises
+`NotPlainData` (a YAML error with its line and column) as soon as the parser
+reaches it, on the fast path and before any fallback to PyYAML. Aliases are
+how a "billion laughs" file of a few hundred bytes becomes gigabytes when
+walked; and `int()` refuses more than 4,300 digits with a bare ValueError.
 """
 
 from __future__ import annotations
@@ -52,6 +59,9 @@ _FLOAT = "tag:yaml.org,2002:float"
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 _MAX_DEPTH = 200  # deeper documents go to PyYAML (no recursion limit surprises)
+#: The longest number a plain-data file may hold, in characters: far more than any
+#: 64-bit integer or double needs, far less than `int()`'s 4,300-digit limit.
+MAX_NUMBER_CHARS = 100
 
 _CONSTRUCTOR = SafeConstructor()
 _CONSTRUCT = {
@@ -65,25 +75,46 @@ class _Fallback(Exception):
     """Not plain data this module handles: PyYAML does it."""
 
 
+class NotPlainData(yaml.composer.ComposerError):
+    """`load(..., plain=True)` met an anchor, an alias or an overlong number.
+
+    `kind` is "anchor", "alias" or "number"; the mark is where it starts.
+    """
+
+    def __init__(self, kind: str, problem: str, mark: Any) -> None:
+        super().__init__(None, None, problem, mark)
+        self.kind = kind
+
+
 # -- loading ------------------------------------------------------------------------------
 
 
-def load(text: str, loader: type[Any]) -> Any:
+def load(text: str, loader: type[Any], *, plain: bool = False) -> Any:
     """`yaml.load(text, Loader=loader)`, for a safe loader whose resolvers it uses.
 
     `loader` must be a SafeLoader (or CSafeLoader) subclass that at most refuses
     duplicate keys (as hl-testkit's does): a duplicate goes to `loader` to refuse.
+    `plain=True` refuses anchors, aliases and overlong numbers (`NotPlainData`).
     """
+    builder = _Builder(loader, plain=plain)
     try:
-        return _Builder(loader).document(yaml.parse(text, Loader=loader))
+        return builder.document(yaml.parse(text, Loader=loader))
+    except NotPlainData:
+        raise
     except (_Fallback, yaml.YAMLError, RecursionError):
-        return yaml.load(text, Loader=loader)
+        pass
+    if plain:  # PyYAML's composer would follow the aliases: look at every event first
+        with contextlib.suppress(yaml.YAMLError):  # PyYAML itself reports those, below
+            for event in yaml.parse(text, Loader=loader):
+                builder.check_plain(event)
+    return yaml.load(text, Loader=loader)
 
 
 class _Builder:
-    def __init__(self, loader: type[Any]) -> None:
+    def __init__(self, loader: type[Any], *, plain: bool = False) -> None:
         self.resolvers: dict[Any, list[tuple[str, Any]]] = loader.yaml_implicit_resolvers
         self.wildcard = self.resolvers.get(None, [])
+        self.plain = plain
         if getattr(loader, "yaml_path_resolvers", None):
             raise _Fallback  # pragma: no cover - no safe loader has any
 
@@ -102,7 +133,29 @@ class _Builder:
             raise _Fallback  # a second document: PyYAML refuses it, with its message
         return data
 
+    def check_plain(self, event: Any) -> None:
+        """Raise `NotPlainData` for an alias, an anchor or an overlong number."""
+        if isinstance(event, AliasEvent):
+            problem = f"holds the YAML alias *{event.anchor}"
+            raise NotPlainData("alias", problem, event.start_mark)
+        if getattr(event, "anchor", None) is not None:
+            problem = f"holds the YAML anchor &{event.anchor}"
+            raise NotPlainData("anchor", problem, event.start_mark)
+        if (
+            isinstance(event, ScalarEvent)
+            and len(event.value) > MAX_NUMBER_CHARS
+            and event.tag in (None, "!", _INT, _FLOAT)
+            and self.resolve(event) in (_INT, _FLOAT)
+        ):
+            problem = (
+                f"holds a number of {len(event.value)} characters "
+                f"(at most {MAX_NUMBER_CHARS} are read)"
+            )
+            raise NotPlainData("number", problem, event.start_mark)
+
     def node(self, event: Any, events: Iterator[Event], depth: int) -> Any:
+        if self.plain:
+            self.check_plain(event)
         if isinstance(event, ScalarEvent):
             return self.scalar(event)[1]
         if depth > _MAX_DEPTH or isinstance(event, AliasEvent) or event.anchor is not None:
@@ -123,6 +176,8 @@ class _Builder:
             while not isinstance(event, MappingEndEvent):
                 if not isinstance(event, ScalarEvent):
                     raise _Fallback  # a complex key
+                if self.plain:
+                    self.check_plain(event)
                 tag, key = self.scalar(event)
                 if (tag, event.value) in seen or tag == "tag:yaml.org,2002:merge":
                     raise _Fallback  # a duplicate key (refused there) or a merge
@@ -132,19 +187,24 @@ class _Builder:
             return mapping
         raise _Fallback  # pragma: no cover - no other event starts a node
 
+    def resolve(self, event: Any) -> str:
+        """The tag of a scalar: its own, or what the implicit resolvers make of it."""
+        tag: str | None = event.tag
+        if tag is not None and tag != "!":
+            return tag
+        if event.implicit[0]:  # a plain scalar: the implicit resolvers decide
+            value = event.value
+            for candidate, regexp in self.resolvers.get(value[:1], []) + self.wildcard:
+                if regexp.match(value):
+                    return str(candidate)
+        return _STR
+
     def scalar(self, event: Any) -> tuple[str, Any]:
         """(resolved tag, value) of a scalar, as the composer and constructor make them."""
         if event.anchor is not None:
             raise _Fallback
         value = event.value
-        tag = event.tag
-        if tag is None or tag == "!":
-            tag = _STR
-            if event.implicit[0]:  # a plain scalar: the implicit resolvers decide
-                for candidate, regexp in self.resolvers.get(value[:1], []) + self.wildcard:
-                    if regexp.match(value):
-                        tag = candidate
-                        break
+        tag = self.resolve(event)
         if tag == _STR:
             return tag, value
         if tag == _NULL:

@@ -34,7 +34,7 @@ class HlRun:
     def start(cls, settings: Settings) -> HlRun:
         # Built once per run: validators are never rebuilt per test or per call.
         schemas = SchemaSet.with_extra(settings.schema_dir, map(Route.parse, settings.routes))
-        guard = NetworkGuard(settings.allow_hosts)
+        guard = NetworkGuard(settings.allow_hosts, children=settings.guard_children)
         guard.policy = "loopback" if settings.record_mode == "none" else "open"
         guard.install()
         store.cleanup_temp_files(settings.cassette_dir)

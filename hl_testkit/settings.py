@@ -70,6 +70,7 @@ def add_options(parser: pytest.Parser) -> None:
         help="fail a test whose cassette holds interactions it did not play (ini hl_strict).",
     )
     parser.addini("hl_strict", "fail on unused interactions", type="bool", default=False)
+    _add_guard_children(group, parser)
     parser.addini(
         "hl_max_cassette_age", "e.g. 30d, 12h, 2w: older cassettes are expired", default=""
     )
@@ -98,6 +99,19 @@ def add_options(parser: pytest.Parser) -> None:
     parser.addini("hl_scrub_fields", "more JSON field names to scrub", type="linelist", default=[])
 
 
+def _add_guard_children(group: pytest.OptionGroup, parser: pytest.Parser) -> None:
+    group.addoption(
+        "--hl-guard-children",
+        action="store_true",
+        default=None,
+        help="extend the network guard to child Python processes (subprocess, "
+        "multiprocessing spawn); ini hl_guard_children.",
+    )
+    parser.addini(
+        "hl_guard_children", "network guard in child Python processes", type="bool", default=False
+    )
+
+
 @dataclass(frozen=True)
 class Settings:
     record_mode: str
@@ -119,6 +133,7 @@ class Settings:
     scrub_headers: tuple[str, ...] = ()
     scrub_query: tuple[str, ...] = ()
     scrub_fields: tuple[str, ...] = ()
+    guard_children: bool = False
 
     @property
     def target(self) -> TargetKind:
@@ -147,6 +162,9 @@ class Settings:
             api_key=os.environ.get("HUMANLOOP_API_KEY") or None,
             allow_hosts=tuple(allow),
             strict=bool(config.getoption("hl_strict") or config.getini("hl_strict")),
+            guard_children=bool(
+                config.getoption("hl_guard_children") or config.getini("hl_guard_children")
+            ),
             max_age=parse_age(str(config.getini("hl_max_cassette_age"))),
             max_age_text=str(config.getini("hl_max_cassette_age")).strip(),
             on_expired=_on_expired(str(config.getini("hl_on_expired"))),

@@ -28,6 +28,14 @@ that re-applies the same (target, attribute, original) triples, learnt from
 `reset_patchers()` once and learnt again whenever a module they come from is
 no longer the one in `sys.modules` (or an optional HTTP library appeared).
 
+aiohttp: vcrpy's aiohttp stub records `await response.read()`, which aiohttp has
+already decompressed (`auto_decompress`, its default), under the response's own
+headers, `Content-Encoding: gzip` still among them: the scrubber would then
+try to decode a body that is no longer encoded. While a cassette is active,
+the stub's `record_response` appends through `_DecodedByAiohttp`, which drops
+the Content-Encoding of a body aiohttp decoded: stored decoded, as every
+client's compressed bodies are, and replayed as such.
+
 Activation: vcrpy's patch builder tries to import each optional HTTP library
 (boto3, httplib2, tornado, ...) for every cassette; the groups whose library is
 not installed are passed as `skip_patchers` (they would patch nothing).
@@ -44,6 +52,7 @@ import types
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 from unittest import mock
+from urllib.parse import urlsplit
 
 import vcr
 import vcr.patch as vcr_patch
@@ -53,6 +62,7 @@ from vcr.record_mode import RecordMode
 
 from hl_testkit import canonical, matching
 from hl_testkit.cassette_file import Interaction, RecordedRequest, RecordedResponse
+from hl_testkit.errors import ApiBoundaryError
 
 if TYPE_CHECKING:
     from hl_testkit.recorder import Recording
@@ -145,10 +155,27 @@ class HlCassette(Cassette):  # type: ignore[misc]
         memo = self._memo
         if memo is not None and memo[0] is request:
             return memo[1], memo[2]
+        self._check_boundary(request)
         filtered = self._before_record_request(request) if self.request_hooks else request
         key = self._key(filtered) if filtered else None
         self._memo = (request, filtered, key)
         return filtered, key
+
+    def _check_boundary(self, request: Any) -> None:
+        """A request to the API's host must stay under its base path: else refused, unsent."""
+        recording = self.recording
+        escaped = canonical.path_outside_base(request.uri, recording.base_url)
+        if escaped is None:
+            return
+        message = (
+            f"hl-testkit refused {request.method} {request.uri}: its path resolves to "
+            f"{escaped}, outside the API's base path {urlsplit(recording.base_url).path or '/'} "
+            f"({recording.base_url}). A path parameter such as an id of '..' or '../../x' "
+            "leads there; nothing was sent or recorded. Check the id, or use the sessions "
+            "fixture (SessionsClient), which encodes or refuses such ids."
+        )
+        recording.misses.append(message)  # the test fails, even if it catches the error
+        raise ApiBoundaryError(message)
 
     def _key(self, request: Any) -> matching.RequestKey:
         body = getattr(request, "body_bytes", request.body)
@@ -306,6 +333,41 @@ def _fast_force_reset() -> Iterator[None]:
         vcr_patch.force_reset = saved
 
 
+class _DecodedByAiohttp:
+    """The cassette, as vcrpy's aiohttp `record_response` sees it for one response."""
+
+    def __init__(self, cassette: HlCassette) -> None:
+        self.cassette = cassette
+
+    def append(self, request: Any, response: dict[str, Any]) -> None:
+        headers = response["headers"]
+        response = {
+            **response,
+            "headers": {k: v for k, v in headers.items() if k.lower() != "content-encoding"},
+        }
+        self.cassette.append(request, response)
+
+
+@contextlib.contextmanager
+def _aiohttp_records_decoded() -> Iterator[None]:
+    """vcrpy's aiohttp stub, telling the cassette when aiohttp decoded the body."""
+    if "aiohttp" in absent_groups():
+        yield
+        return
+    stubs = importlib.import_module("vcr.stubs.aiohttp_stubs")
+    original = stubs.record_response
+
+    async def record_response(cassette: Any, vcr_request: Any, response: Any) -> None:
+        session = getattr(response, "_session", None)
+        decoded = getattr(session, "auto_decompress", True)  # aiohttp's default
+        if decoded and response.headers.get("Content-Encoding", "identity") != "identity":
+            cassette = _DecodedByAiohttp(cassette)
+        await original(cassette, vcr_request, response)
+
+    with mock.patch.object(stubs, "record_response", record_response):
+        yield
+
+
 @contextlib.contextmanager
 def patched(recording: Recording, vcr_config: dict[str, Any]) -> Iterator[HlCassette]:
     """vcrpy's patches on, every request answered (or recorded) by `recording`."""
@@ -326,4 +388,5 @@ def patched(recording: Recording, vcr_config: dict[str, Any]) -> Iterator[HlCass
         for patcher in CassettePatcherBuilder(cassette).build():
             stack.enter_context(patcher)
         stack.enter_context(_fast_force_reset())
+        stack.enter_context(_aiohttp_records_decoded())
         yield cassette

@@ -12,6 +12,11 @@ validation (422 listing every problem, pydantic-v1 wording). Every answer is
 compact JSON with a fresh `X-Request-Id`, a volatile header on purpose: the
 recorder must learn to drop such headers.
 
+Limits, so that a test (or a fuzzer) cannot exhaust the process: a request
+body over `MAX_BODY_BYTES` is answered 413 from its `Content-Length` alone,
+before any of it is read; the request log keeps the last `LOG_MAX_REQUESTS`
+requests and at most `LOG_MAX_BODY_BYTES` of their bodies, oldest dropped first.
+
 The `{id}` segment is percent-decoded once and looked up literally, so
 `..%2Fx` asks for the session `../x`. That needs the undecoded request path:
 `RAW_URI` or `REQUEST_URI` in the environ (our server sets `RAW_URI`); without
@@ -25,6 +30,7 @@ import json
 import re
 import threading
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -39,6 +45,12 @@ from hl_testkit.standin.state import SessionStore
 STANDIN_API_KEY = "hl-standin-key"
 
 API_PREFIX = "/v4"
+#: The largest request body the stand-in reads (1 MiB; a sessions request is a few hundred bytes).
+MAX_BODY_BYTES = 1024 * 1024
+#: The request log keeps this many requests at most, the most recent ones...
+LOG_MAX_REQUESTS = 1000
+#: ...and at most this many bytes of their bodies in all.
+LOG_MAX_BODY_BYTES = 8 * 1024 * 1024
 DEFAULT_PAGE = 1
 DEFAULT_SIZE = 10
 
@@ -92,13 +104,17 @@ class StandinApp:
         self.store = SessionStore(seed if seed is not None else default_seed())
         self.faults = FaultQueue()
         self._log_lock = threading.Lock()
-        self._log: list[RecordedRequest] = []
+        self._log: deque[RecordedRequest] = deque(maxlen=LOG_MAX_REQUESTS)
+        self._log_body_bytes = 0
 
     # -- test controls -----------------------------------------------------------
 
     @property
     def requests(self) -> list[RecordedRequest]:
-        """A snapshot of the requests received so far, oldest first."""
+        """A snapshot of the requests received so far, oldest first.
+
+        Bounded: the last `LOG_MAX_REQUESTS`, with at most `LOG_MAX_BODY_BYTES` of bodies.
+        """
         with self._log_lock:
             return list(self._log)
 
@@ -114,14 +130,15 @@ class StandinApp:
         self.store.reset()
         with self._log_lock:
             self._log.clear()
+            self._log_body_bytes = 0
 
     # -- WSGI ----------------------------------------------------------------------
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        request = _record(environ)
-        with self._log_lock:
-            self._log.append(request)
-        reply = self._answer(request)
+        too_large = _too_large(environ)
+        request = _record(environ, read_body=too_large is None)
+        self._remember(request)
+        reply = too_large or self._answer(request)
         headers = [
             ("Content-Type", reply.content_type),
             ("Content-Length", str(len(reply.body))),
@@ -130,6 +147,15 @@ class StandinApp:
         ]
         start_response(f"{reply.status} {HTTPStatus(reply.status).phrase}", headers)
         return [reply.body]
+
+    def _remember(self, request: RecordedRequest) -> None:
+        with self._log_lock:
+            if len(self._log) == self._log.maxlen:  # the oldest is about to be dropped
+                self._log_body_bytes -= len(self._log[0].body)
+            self._log.append(request)
+            self._log_body_bytes += len(request.body)
+            while self._log_body_bytes > LOG_MAX_BODY_BYTES and len(self._log) > 1:
+                self._log_body_bytes -= len(self._log.popleft().body)
 
     def _answer(self, request: RecordedRequest) -> Reply:
         fault = self.faults.pop()
@@ -236,7 +262,23 @@ def _route(raw_path: str) -> tuple[tuple[str, ...], str | None] | None:
     return None
 
 
-def _record(environ: Mapping[str, Any]) -> RecordedRequest:
+def _too_large(environ: Mapping[str, Any]) -> Reply | None:
+    """413 for a body over `MAX_BODY_BYTES`, known from its Content-Length before reading it."""
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return None
+    if length <= MAX_BODY_BYTES:
+        return None
+    detail = (
+        f"Request body too large: Content-Length {length}, the stand-in reads at most "
+        f"{MAX_BODY_BYTES} bytes"
+    )
+    # wsgiref closes the connection after each answer: the unread body goes nowhere.
+    return _json_reply(413, {"detail": detail})
+
+
+def _record(environ: Mapping[str, Any], *, read_body: bool = True) -> RecordedRequest:
     raw_uri = environ.get("RAW_URI") or environ.get("REQUEST_URI")
     if raw_uri:
         path, _, query = str(raw_uri).partition("?")
@@ -260,7 +302,7 @@ def _record(environ: Mapping[str, Any]) -> RecordedRequest:
         path=path,
         query=query,
         headers=headers,
-        body=_read_body(environ),
+        body=_read_body(environ) if read_body else b"",
     )
 
 

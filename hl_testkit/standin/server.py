@@ -4,16 +4,24 @@ wsgiref plus `ThreadingMixIn` with daemon threads: standard library only, a
 thread per request (so a slow request does not hold up the next), and
 nothing left behind to join at exit. `stop()` returns within one short poll
 interval.
+
+Under load: the listen backlog is `LISTEN_BACKLOG` (socketserver's default of 5
+left a burst of clients waiting through SYN retries of 1-31 s); a connection
+silent for `idle_timeout` seconds (no request, or a body that stops coming)
+is closed, freeing its thread; every error the server itself answers (400,
+414, a failure inside the app: 500) has a JSON body, as the app's own do.
 """
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
+from http import HTTPStatus
 from socketserver import TCPServer, ThreadingMixIn
 from types import TracebackType
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
+from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
 from hl_testkit.standin.app import (
     API_PREFIX,
@@ -28,9 +36,66 @@ from hl_testkit.standin.seed import Seed
 __all__ = ["STANDIN_API_KEY", "StandinServer"]
 
 _POLL_INTERVAL = 0.05  # seconds; bounds how long stop() waits for the serve loop
+#: Connections the kernel queues for accept (capped by the system's somaxconn).
+LISTEN_BACKLOG = 1024
+#: Seconds a connection may stay silent before the stand-in closes it.
+IDLE_TIMEOUT = 10.0
+
+
+def _json_error(detail: str) -> bytes:
+    return json.dumps({"detail": detail}, separators=(",", ":")).encode("utf-8")
+
+
+class _JsonServerHandler(ServerHandler):
+    """wsgiref's handler, with a JSON body (not text/plain) for a failure inside the app."""
+
+    error_body = _json_error("Internal Server Error")
+    error_headers = [  # noqa: RUF012 - wsgiref's own attribute, copied before use
+        ("Content-Type", "application/json"),
+        ("Content-Length", str(len(error_body))),
+    ]
 
 
 class _RequestHandler(WSGIRequestHandler):
+    def setup(self) -> None:
+        super().setup()
+        # A read that waits longer than this raises, and the connection is closed.
+        self.connection.settimeout(getattr(self.server, "idle_timeout", IDLE_TIMEOUT))
+
+    def handle(self) -> None:
+        """wsgiref's `handle`, with `_JsonServerHandler` (one request per connection)."""
+        self.raw_requestline = self.rfile.readline(65537)
+        if len(self.raw_requestline) > 65536:
+            self.requestline = self.request_version = self.command = ""
+            self.send_error(414)
+            return
+        if not self.parse_request():  # an error was sent
+            return
+        handler = _JsonServerHandler(
+            self.rfile,
+            self.wfile,  # type: ignore[arg-type]  # as wsgiref passes it
+            self.get_stderr(),
+            self.get_environ(),
+            multithread=False,
+        )
+        handler.request_handler = self  # type: ignore[attr-defined]  # wsgiref logs through it
+        handler.run(self.server.get_app())  # type: ignore[attr-defined]
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's error page, in JSON: `{"detail": ...}`."""
+        status = HTTPStatus(code)
+        body = _json_error(message or status.phrase)
+        if self.request_version == "HTTP/0.9":  # an unparsed request line: still a status line
+            self.request_version = "HTTP/1.0"
+        self.send_response(code, status.phrase)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+        self.close_connection = True
+
     def get_environ(self) -> dict[str, str]:
         environ: dict[str, Any] = super().get_environ()
         # wsgiref percent-decodes PATH_INFO, losing the difference between "/" and
@@ -45,6 +110,8 @@ class _RequestHandler(WSGIRequestHandler):
 
 class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
     daemon_threads = True
+    request_queue_size = LISTEN_BACKLOG
+    idle_timeout = IDLE_TIMEOUT
     # Re-binding a fixed port right after stop() must not fail on TIME_WAIT.
     allow_reuse_address = True
 
@@ -76,8 +143,10 @@ class StandinServer:
         port: int = 0,
         api_key: str = STANDIN_API_KEY,
         seed: Seed | None = None,
+        idle_timeout: float = IDLE_TIMEOUT,
     ) -> None:
         self._requested = (host, port)
+        self._idle_timeout = idle_timeout
         self._app = StandinApp(seed, api_key)
         self._httpd: _ThreadingWSGIServer | None = None
         self._thread: threading.Thread | None = None
@@ -93,6 +162,7 @@ class StandinServer:
             host = self._requested[0]
             server_class = _ThreadingWSGIServerV6 if ":" in host else _ThreadingWSGIServer
             httpd = server_class(self._requested, _RequestHandler)
+            httpd.idle_timeout = self._idle_timeout
             httpd.set_app(self._app)
             thread = threading.Thread(
                 target=httpd.serve_forever,
