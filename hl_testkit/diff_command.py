@@ -231,3 +231,40 @@ def run_diff(
     secrets = scrub.known_secrets(os.environ if env is None else env)
     out.write(scrub.scrub_text(diff_format.render(report, fmt), secrets))
     return report.exit_code
+
+
+# -- after a recording run ------------------------------------------------------------
+
+
+def saved_version(path: Path) -> CassetteData | None:
+    """The cassette as it is before a test records into it; None if absent or corrupt.
+
+    Read only when recording (replay never writes), so replay costs nothing more.
+    """
+    try:
+        return cassette_file.read(path)
+    except (HlTestkitError, OSError):  # a corrupt file is overwritten: nothing to compare
+        return None
+
+
+def recorded_changes(
+    path: Path,
+    before: CassetteData,
+    schemas: SchemaSet,
+    ignores: Ignores,
+    *,
+    detailed: bool,
+) -> list[str]:
+    """The summary lines for a cassette a test rewrote: how many interactions differ,
+    and with `detailed` (`--hl-diff`) each change."""
+    after = saved_version(path)
+    found = diff_cassettes(str(path), before, after, schemas, ignores)
+    total = len(after.interactions) if after else 0
+    if found is None:
+        return [f"  changed: {path}: rewritten, no semantic difference"]
+    count = len(found.interactions)
+    hint = "" if detailed else " (--hl-diff shows them)"
+    lines = [f"  changed: {path}: {count} of {total} interaction(s) differ{hint}"]
+    if detailed:
+        lines += diff_format.cassette_lines(found, indent="    ")[1:]
+    return lines

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from hl_testkit import paths, scrub, store
+from hl_testkit import diff_command, paths, scrub, store
+from hl_testkit.diff import Ignores
 from hl_testkit.errors import HlTestkitError
 from hl_testkit.network import NetworkGuard
 from hl_testkit.recorder import Recording, activated
@@ -29,16 +30,18 @@ class HlRun:
     guard: NetworkGuard
     schemas: SchemaSet
     stats: RunStats = field(default_factory=RunStats)
+    diff_ignores: Ignores = field(default_factory=Ignores)
 
     @classmethod
     def start(cls, settings: Settings) -> HlRun:
+        ignores = Ignores.of(settings.diff_ignore, "ini hl_diff_ignore")  # bad: a usage error
         # Built once per run: validators are never rebuilt per test or per call.
         schemas = SchemaSet.with_extra(settings.schema_dir, map(Route.parse, settings.routes))
         guard = NetworkGuard(settings.allow_hosts)
         guard.policy = "loopback" if settings.record_mode == "none" else "open"
         guard.install()
         store.cleanup_temp_files(settings.cassette_dir)
-        return cls(settings, Target(settings), guard, schemas)
+        return cls(settings, Target(settings), guard, schemas, diff_ignores=ignores)
 
     def stop(self) -> None:
         self.guard.uninstall()
@@ -161,8 +164,15 @@ def use_cassette(
 
     # A schema failure alone does not stop the write: the cassette keeps the
     # body, marked, so the drift can be read and reported.
+    # The file before this test wrote it, to say afterwards what changed in meaning.
+    before = diff_command.saved_version(recording.path) if mode != "none" else None
     result = recording.finish(bool(test_failed()))
     run.stats.record(recording, result)
+    if result.action == "written" and before is not None:
+        changes = diff_command.recorded_changes(
+            recording.path, before, run.schemas, run.diff_ignores, detailed=run.settings.diff
+        )
+        run.stats.changed += [scrub.scrub_text(line, recording.secrets) for line in changes]
     problems = recording.misses + guard.blocked
     replaying = recording.record_mode in ("none", "once")
     unused_count = recording.unplayed_count if replaying else 0

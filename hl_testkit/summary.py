@@ -16,6 +16,8 @@ class RunStats:
     written: list[str] = field(default_factory=list)
     discarded: list[str] = field(default_factory=list)
     drift: list[str] = field(default_factory=list)
+    #: Lines on cassettes a recording changed, semantically (hl_testkit.diff_command).
+    changed: list[str] = field(default_factory=list)
 
     def record(self, recording: Recording, result: SaveResult) -> None:
         c = self.counts
@@ -35,7 +37,7 @@ class RunStats:
         counts = other.get("counts", {})
         if isinstance(counts, dict):
             self.counts.update({str(k): int(v) for k, v in counts.items()})
-        for name in ("written", "discarded", "drift"):
+        for name in ("written", "discarded", "drift", "changed"):
             values = other.get(name, [])
             if isinstance(values, list):
                 getattr(self, name).extend(str(v) for v in values)
@@ -46,6 +48,7 @@ class RunStats:
             "written": self.written,
             "discarded": self.discarded,
             "drift": self.drift,
+            "changed": self.changed,
         }
 
     def lines(self) -> list[str]:
@@ -59,6 +62,7 @@ class RunStats:
             + (f"; {c['unused']} unused interaction(s)" if c["unused"] else "")
         ]
         out += [f"  written: {p}" for p in sorted(self.written)]
+        out += self.changed
         out += [f"  not saved (test failed): {p}" for p in sorted(self.discarded)]
         out += [f"  drift (not in the schema): {d}" for d in self.drift]
         return out
