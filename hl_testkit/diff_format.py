@@ -55,12 +55,16 @@ def headline(report: DiffReport) -> str:
     if not report.cassettes:
         return f"no semantic difference in {_count(report.compared, 'cassette')}"
     found = (
-        f"{_count(report.interactions, 'interaction')} differ in "
+        f"{_count(report.interactions, 'interaction')} {_differ(report.interactions)} in "
         f"{len(report.cassettes)} of {_count(report.compared, 'cassette')}"
     )
     if report.schema_violations:
         found += f"; {_count(report.schema_violations, 'schema violation')}"
     return found
+
+
+def _differ(n: int) -> str:
+    return "differs" if n == 1 else "differ"
 
 
 def _count(n: int, noun: str) -> str:
@@ -71,7 +75,7 @@ def cassette_lines(cassette: CassetteDiff, indent: str = "") -> list[str]:
     """The text block of one cassette: a line, then each interaction and its changes."""
     state = {"added": " (new cassette)", "removed": " (cassette removed)"}.get(cassette.state, "")
     count = _count(len(cassette.interactions), "interaction")
-    lines = [f"{indent}{cassette.path}{state}: {count} differ"]
+    lines = [f"{indent}{cassette.path}{state}: {count} {_differ(len(cassette.interactions))}"]
     for item in cassette.interactions:
         whole = [c for c in item.changes if c.kind in (diff.ADDED, diff.REMOVED)]
         label = f"{indent}  {_label(item)}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -300,11 +301,10 @@ def test_directories_are_paired_by_relative_path(tmp_path: Path) -> None:
     assert code == 1
     lines = out.splitlines()
     assert lines[0] == "hl-testkit diff: old → new"
-    assert "tests/test_a/changed.yaml: 1 interaction differs" not in lines  # wording: differ
-    assert "tests/test_a/changed.yaml: 1 interaction differ" in lines
+    assert "tests/test_a/changed.yaml: 1 interaction differs" in lines
     assert "      body.datapoints_count: 2 → 3" in lines
-    assert "tests/gone.yaml (cassette removed): 1 interaction differ" in lines
-    assert "tests/test_b/fresh.yaml (new cassette): 1 interaction differ" in lines
+    assert "tests/gone.yaml (cassette removed): 1 interaction differs" in lines
+    assert "tests/test_b/fresh.yaml (new cassette): 1 interaction differs" in lines
     assert "same.yaml" not in out
     assert lines[-1] == "FOUND: 3 interactions differ in 3 of 4 cassettes"
 
@@ -340,15 +340,15 @@ def test_git_compares_the_working_tree_with_a_revision(tmp_path: Path) -> None:
     assert code == 1, err
     lines = out.splitlines()
     assert lines[0] == "hl-testkit diff: HEAD → working tree"
-    assert "cassettes/tests/b.yaml: 1 interaction differ" in lines
+    assert "cassettes/tests/b.yaml: 1 interaction differs" in lines
     assert '      body.last_output: property added: "hi"' in lines
-    assert "cassettes/tests/gone.yaml (cassette removed): 1 interaction differ" in lines
-    assert "cassettes/tests/new.yaml (new cassette): 1 interaction differ" in lines
+    assert "cassettes/tests/gone.yaml (cassette removed): 1 interaction differs" in lines
+    assert "cassettes/tests/new.yaml (new cassette): 1 interaction differs" in lines
     assert "a.yaml" not in out
     # from a subdirectory, paths are relative to it; one file alone
     code, out, _ = hl_diff(tmp_path / "cassettes", "--git", "HEAD", "tests/b.yaml")
     assert code == 1
-    assert "tests/b.yaml: 1 interaction differ" in out.splitlines()
+    assert "tests/b.yaml: 1 interaction differs" in out.splitlines()
 
 
 def test_git_bad_input_is_exit_2(tmp_path: Path) -> None:
@@ -447,3 +447,26 @@ def test_markdown_format_is_a_table_for_a_job_summary(tmp_path: Path) -> None:
     code, out, _ = hl_diff(tmp_path, "--format", "markdown", "old.yaml", "old.yaml")
     assert code == 0
     assert "**No semantic difference in 1 cassette**" in out
+
+
+def test_the_example_in_the_docs_is_what_diff_prints(tmp_path: Path) -> None:
+    repo = Path(__file__).resolve().parent.parent
+    doc = (repo / "docs" / "drift.md").read_text(encoding="utf-8")
+    quoted = doc.split("```\nhl-testkit diff: HEAD", 1)[1].split("```", 1)[0]
+    shutil.copytree(repo / "cassettes", tmp_path / "cassettes")
+    _git(tmp_path, "init", "-q")
+    _git(tmp_path, "add", ".")
+    _git(tmp_path, "commit", "-q", "-m", "recorded")
+    where = tmp_path / "cassettes" / "tests" / "test_recorded_sessions"
+    get = where / "test_get_seeded_session.yaml"
+    get.write_text(
+        get.read_text(encoding="utf-8")
+        .replace("datapoints_count: 3", "datapoints_count: '3'")
+        .replace("You're welcome.", "You're welcome!\n        region: eu"),
+        encoding="utf-8",
+    )
+    page = where / "test_list_every_page.yaml"
+    page.write_text(page.read_text().replace("total: 23", "total: 24", 1), encoding="utf-8")
+    code, out, _ = hl_diff(tmp_path, "--git", "HEAD")
+    assert code == 1
+    assert out == "hl-testkit diff: HEAD" + quoted

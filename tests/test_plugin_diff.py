@@ -118,3 +118,15 @@ def test_changes_are_reported_from_xdist_workers(pytester: pytest.Pytester, cass
     assert f"  changed: {other}: 1 of 1 interaction(s) differ" in lines
     assert lines.count("          body.total: 999 → 23") == 1
     assert lines.count("          body.total: 5 → 23") == 1
+
+
+def test_the_summary_quoted_in_the_docs_is_what_a_run_prints(
+    pytester: pytest.Pytester, cassette: Path
+) -> None:
+    doc = (Path(__file__).parent.parent / "docs" / "drift.md").read_text(encoding="utf-8")
+    quoted = doc.split("<!-- summary -->\n```\n", 1)[1].split("```", 1)[0].splitlines()
+    tamper(cassette)
+    result = pytester.runpytest("--hl-record-mode=rewrite", "--hl-diff")
+    printed = [line.replace(str(pytester.path), "/repo") for line in section(result)]
+    assert quoted[0].strip("- ") == "hl-testkit"
+    assert quoted[1:] == printed
