@@ -19,7 +19,7 @@ import configparser
 import importlib
 import os
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -42,7 +42,7 @@ class Side:
     """One side of a comparison: a label, and relative path → the cassette's loader."""
 
     label: str
-    files: dict[str, Any]  # relative path -> () -> CassetteData
+    files: dict[str, Callable[[], CassetteData]]  # relative path -> its loader
 
 
 # -- files and directories -----------------------------------------------------------
@@ -80,7 +80,7 @@ def file_sides(old_arg: str, new_arg: str, cwd: Path) -> tuple[Side, Side]:
     )
 
 
-def _loader(path: Path) -> Any:
+def _loader(path: Path) -> Callable[[], CassetteData]:
     return lambda: _read(path)
 
 
@@ -114,8 +114,9 @@ def git_sides(rev: str, paths: list[Path], cwd: Path) -> tuple[Side, Side]:
             f"--git {rev}: no such revision in {top} (try HEAD, a branch, a tag or a commit)"
         ) from None
     sha = commit.decode().strip()
-    old: dict[str, Any] = {}
-    new: dict[str, Any] = {}
+    here = cwd.resolve()  # paths are shown relative to it, on both sides alike
+    old: dict[str, Callable[[], CassetteData]] = {}
+    new: dict[str, Callable[[], CassetteData]] = {}
     for path in paths:
         absolute = (cwd / path).resolve()
         try:
@@ -125,19 +126,22 @@ def git_sides(rev: str, paths: list[Path], cwd: Path) -> tuple[Side, Side]:
         names = _git(["ls-tree", "-r", "-z", "--name-only", sha, "--", in_repo or "."], top)
         at_rev = [n for n in names.decode("utf-8").split("\0") if n.endswith(".yaml")]
         if absolute.is_dir():
-            here = {f"{path.as_posix().rstrip('/')}/{k}": p for k, p in _tree(absolute).items()}
+            files = list(_tree(absolute).values())
         else:
-            here = {path.as_posix(): absolute} if absolute.is_file() else {}
-        if not here and not at_rev:
+            files = [absolute] if absolute.is_file() else []
+        if not files and not at_rev:
             raise DiffInputError(f"{path}: no cassettes here nor at {rev}")
-        new.update({k: _loader(p) for k, p in here.items()})
+        new.update({_shown(p, here): _loader(p) for p in files})
         for name in at_rev:
-            shown = os.path.relpath(top / name, cwd) if cwd != top else name
-            old[Path(shown).as_posix()] = _git_loader(sha, name, top, rev)
+            old[_shown(top.resolve() / name, here)] = _git_loader(sha, name, top, rev)
     return Side(rev, old), Side("working tree", new)
 
 
-def _git_loader(sha: str, name: str, top: Path, rev: str) -> Any:
+def _shown(path: Path, cwd: Path) -> str:
+    return Path(os.path.relpath(path, cwd)).as_posix()
+
+
+def _git_loader(sha: str, name: str, top: Path, rev: str) -> Callable[[], CassetteData]:
     def load() -> CassetteData:
         raw = _git(["show", f"{sha}:{name}"], top)
         return cassette_file.loads(raw, top / name, hint=f"(the version at {rev})")

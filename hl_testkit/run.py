@@ -15,7 +15,7 @@ from hl_testkit import diff_command, paths, scrub, store
 from hl_testkit.diff import Ignores
 from hl_testkit.errors import HlTestkitError
 from hl_testkit.network import NetworkGuard
-from hl_testkit.recorder import Recording, activated
+from hl_testkit.recorder import Recording, SaveResult, activated
 from hl_testkit.schemas import Route, SchemaSet
 from hl_testkit.settings import Settings, record_mode_for_test
 from hl_testkit.summary import RunStats
@@ -164,15 +164,7 @@ def use_cassette(
 
     # A schema failure alone does not stop the write: the cassette keeps the
     # body, marked, so the drift can be read and reported.
-    # The file before this test wrote it, to say afterwards what changed in meaning.
-    before = diff_command.saved_version(recording.path) if mode != "none" else None
-    result = recording.finish(bool(test_failed()))
-    run.stats.record(recording, result)
-    if result.action == "written" and before is not None:
-        changes = diff_command.recorded_changes(
-            recording.path, before, run.schemas, run.diff_ignores, detailed=run.settings.diff
-        )
-        run.stats.changed += [scrub.scrub_text(line, recording.secrets) for line in changes]
+    result = _finish(run, recording, bool(test_failed()))
     problems = recording.misses + guard.blocked
     replaying = recording.record_mode in ("none", "once")
     unused_count = recording.unplayed_count if replaying else 0
@@ -191,6 +183,22 @@ def use_cassette(
     if problems and not test_failed():
         # The test caught our error and passed anyway: it still must not go green.
         pytest.fail("\n\n".join(problems), pytrace=False)
+
+
+def _finish(run: HlRun, recording: Recording, failed: bool) -> SaveResult:
+    """Save (or not) and count it; for a rewritten cassette, what changed in meaning."""
+    mode = recording.record_mode
+    # The file before this test wrote it (replay never writes: nothing read).
+    writes = mode != "none" and not (mode == "once" and recording.existed)
+    before = diff_command.saved_version(recording.path) if writes else None
+    result = recording.finish(failed)
+    run.stats.record(recording, result)
+    if result.action == "written" and before is not None:
+        changes = diff_command.recorded_changes(
+            recording.path, before, run.schemas, run.diff_ignores, detailed=run.settings.diff
+        )
+        run.stats.changed += [scrub.scrub_text(line, recording.secrets) for line in changes]
+    return result
 
 
 class ExpiredCassetteWarning(UserWarning):

@@ -261,6 +261,8 @@ def test_header_ignores_ignore_case(tmp_path: Path) -> None:
     assert hl_diff(tmp_path, "old.yaml", "new.yaml")[0] == 1
     assert hl_diff(tmp_path, "old.yaml", "new.yaml", "--ignore", "headers.X-RATE")[0] == 0
     assert hl_diff(tmp_path, "old.yaml", "new.yaml", "--ignore", "headers.*")[0] == 0
+    assert hl_diff(tmp_path, "old.yaml", "new.yaml", "--ignore", "headers.X-R*")[0] == 0
+    assert hl_diff(tmp_path, "old.yaml", "new.yaml", "--ignore", "headers.X-Q*")[0] == 1
 
 
 def test_ignore_patterns_match_whole_segments() -> None:
@@ -345,6 +347,7 @@ def test_git_compares_the_working_tree_with_a_revision(tmp_path: Path) -> None:
     assert "cassettes/tests/gone.yaml (cassette removed): 1 interaction differs" in lines
     assert "cassettes/tests/new.yaml (new cassette): 1 interaction differs" in lines
     assert "a.yaml" not in out
+    assert hl_diff(tmp_path, "--git", "HEAD", "./cassettes/")[1] == out  # same path, spelt so
     # from a subdirectory, paths are relative to it; one file alone
     code, out, _ = hl_diff(tmp_path / "cassettes", "--git", "HEAD", "tests/b.yaml")
     assert code == 1
