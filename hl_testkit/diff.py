@@ -395,7 +395,7 @@ def _schema_changes(
         path = "body" + violation.path[1:]
         if str(violation) not in seen_violations and not ignores.covers(path):
             message = f"{violation.message} ({violation.keyword}; schema {finding.schema})"
-            changes.append(Change(SCHEMA, path, violation.expected, violation.actual, message))
+            changes.append(Change(SCHEMA, path, None, violation.actual, message))
     for drift in finding.drift:
         path = "body" + drift.path[1:]
         if drift.path not in seen_drift and not ignores.covers(path):

@@ -279,7 +279,10 @@ def test_a_bad_ignore_is_exit_2(tmp_path: Path) -> None:
     write(tmp_path / "a.yaml", *base())
     code, _out, err = hl_diff(tmp_path, "a.yaml", "a.yaml", "--ignore", "created_at")
     assert code == 2
-    assert "--ignore 'created_at': a path starts with status, headers, body" in err
+    assert err == (
+        "hl-testkit diff: --ignore 'created_at': a path starts with status, headers, body, "
+        "request.headers (e.g. body.created_at or body.records[*].id)\n"
+    )
     with pytest.raises(IgnoreError):
         Ignores.of(["records[*].id"])
 
@@ -355,19 +358,25 @@ def test_git_compares_the_working_tree_with_a_revision(tmp_path: Path) -> None:
 
 
 def test_git_bad_input_is_exit_2(tmp_path: Path) -> None:
-    code, _, err = hl_diff(tmp_path, "--git", "HEAD")
+    # git must not find a repository above the temporary directory
+    ceiling = {"GIT_CEILING_DIRECTORIES": str(tmp_path.parent)}
+    code, _, err = hl_diff(tmp_path, "--git", "HEAD", env=ceiling)
     assert code == 2
-    assert "is not inside a git repository" in err
+    assert err == (
+        f"hl-testkit diff: --git HEAD: {tmp_path} is not inside a git repository; run it in "
+        "one, or compare two paths: hl-testkit diff OLD NEW\n"
+    )
     _git(tmp_path, "init", "-q")
     write(tmp_path / "cassettes/a.yaml", *base())
     _git(tmp_path, "add", ".")
     _git(tmp_path, "commit", "-q", "-m", "x")
     code, _, err = hl_diff(tmp_path, "--git", "nope")
     assert code == 2
-    assert "--git nope: no such revision" in err
+    assert f"hl-testkit diff: --git nope: no such revision in {tmp_path}" in err
+    assert err.endswith(" (try HEAD, a branch, a tag or a commit)\n")
     code, _, err = hl_diff(tmp_path, "--git", "HEAD", "elsewhere")
     assert code == 2
-    assert "elsewhere: no cassettes here nor at HEAD" in err
+    assert err == "hl-testkit diff: elsewhere: no cassettes here nor at HEAD\n"
 
 
 def test_bad_paths_and_corrupt_cassettes_are_exit_2(tmp_path: Path) -> None:
@@ -375,10 +384,18 @@ def test_bad_paths_and_corrupt_cassettes_are_exit_2(tmp_path: Path) -> None:
     (tmp_path / "dir").mkdir()
     (tmp_path / "bad.yaml").write_text("format: hl-testkit-cassette/1\ninteractions: 3\n")
     for args, said in (
-        (["a.yaml", "missing.yaml"], "missing.yaml: no such file or directory"),
-        (["a.yaml", "dir"], "compare two cassette files or two directories, not one of each"),
-        (["a.yaml", "bad.yaml"], "'interactions' must be a list"),
-        (["a.yaml"], "give OLD and NEW"),
+        (["a.yaml", "missing.yaml"], "hl-testkit diff: missing.yaml: no such file or directory"),
+        (
+            ["a.yaml", "dir"],
+            "hl-testkit diff: a.yaml and dir: compare two cassette files or two directories, "
+            "not one of each",
+        ),
+        (["a.yaml", "bad.yaml"], f"hl-testkit diff: cassette {tmp_path / 'bad.yaml'}, line 2"),
+        (
+            ["a.yaml"],
+            "hl-testkit diff: give OLD and NEW (two cassette files or two directories), "
+            "or --git REV [PATH...]; got 1 path(s)",
+        ),
         (["a.yaml", "a.yaml", "--format", "yaml"], "invalid choice: 'yaml'"),
     ):
         code, _out, err = hl_diff(tmp_path, *args)
