@@ -183,7 +183,8 @@ def _ini_value(path: Path, section: str | None) -> list[str] | None:
     parser = configparser.ConfigParser(interpolation=None)
     parser.read(path, encoding="utf-8")
     if not parser.has_section(section):
-        return None
+        # pytest takes a pytest.ini even without a [pytest] section, and stops there
+        return [] if path.name == "pytest.ini" else None
     return parser.get(section, INI_KEY, fallback="").splitlines()
 
 

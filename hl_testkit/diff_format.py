@@ -169,6 +169,8 @@ def format_markdown(report: DiffReport) -> str:
     lines.append(
         f"**{sentence[0].upper() + sentence[1:]}** (old: `{report.old}`, new: `{report.new}`)."
     )
+    if report.ignores:
+        lines += ["", "Ignored paths: " + ", ".join(_cell(p) for p in report.ignores) + "."]
     if not report.cassettes:
         return "\n".join(lines) + "\n"
     if report.schema_violations:

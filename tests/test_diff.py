@@ -226,6 +226,10 @@ def test_ignore_globs_on_the_command_line(tmp_path: Path) -> None:
     )
     assert code == 0, out
     assert "ignoring: body.records[*].id, body.records[*].created_at" in out
+    markdown = hl_diff(
+        tmp_path, "old.yaml", "new.yaml", "--format", "markdown", "--ignore", "body.records"
+    )[1]
+    assert "Ignored paths: `body.records`." in markdown.splitlines()
     assert hl_diff(tmp_path, "old.yaml", "new.yaml", "--ignore", "body.records")[0] == 0
     assert hl_diff(tmp_path, "old.yaml", "new.yaml", "--ignore", "body.*[*]")[0] == 0
 
@@ -490,3 +494,11 @@ def test_the_example_in_the_docs_is_what_diff_prints(tmp_path: Path) -> None:
     code, out, _ = hl_diff(tmp_path, "--git", "HEAD")
     assert code == 1
     assert out == "hl-testkit diff: HEAD" + quoted
+
+
+def test_the_nearest_pytest_ini_wins_even_without_a_section(tmp_path: Path) -> None:
+    (tmp_path / "pytest.ini").write_text("[pytest]\nhl_diff_ignore = body\n", encoding="utf-8")
+    _volatile(tmp_path / "project")
+    assert hl_diff(tmp_path / "project", "old.yaml", "new.yaml")[0] == 0  # found upwards
+    (tmp_path / "project" / "pytest.ini").write_text("", encoding="utf-8")  # as pytest: stop
+    assert hl_diff(tmp_path / "project", "old.yaml", "new.yaml")[0] == 1
