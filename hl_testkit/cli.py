@@ -278,6 +278,84 @@ def _run_show(args: argparse.Namespace) -> int:
     return run_show(Path(args.path), sys.stdout, sys.stderr, args.format)
 
 
+def _add_diff(subparsers: _Subparsers[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "diff",
+        help="what changed in meaning between two recordings (exit 1 on any difference)",
+        description=(
+            "Compare cassettes per interaction, paired by the request key replay uses: "
+            "interactions added, removed or moved; status, kept headers and body changes by "
+            "JSON path, old -> new; new schema violations and properties the schema does not "
+            "name. Key order and formatting never count. OLD and NEW are two files or two "
+            "directories (paired by relative path); --git REV compares the working tree's "
+            "cassettes with those at REV. Ignored paths: --ignore and ini hl_diff_ignore. "
+            "Exit 0 no semantic difference, 1 differences, 2 bad input."
+        ),
+        epilog=(
+            "examples:\n"
+            "  hl-testkit diff old/cassettes cassettes\n"
+            "  hl-testkit diff --git HEAD                  # the cassettes/ directory\n"
+            '  hl-testkit diff --git HEAD --format markdown >> "$GITHUB_STEP_SUMMARY"\n'
+            "  hl-testkit diff --git main --ignore 'body.records[*].created_at' cassettes/tests"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "paths", nargs="*", metavar="PATH", help="OLD NEW; with --git, the paths to compare"
+    )
+    parser.add_argument("--git", default=None, metavar="REV", help="compare with a git revision")
+    parser.add_argument(
+        "--ignore",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="a path whose changes do not count: body.created_at, body.records[*].id, "
+        "headers.X-Rate-Limit (repeatable)",
+    )
+    parser.add_argument(
+        "--format",
+        choices=("text", "json", "markdown"),
+        default="text",
+        help="text, json, or markdown for a CI job summary (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--schema-dir", default=None, metavar="DIR", help="add or override schema files"
+    )
+    parser.set_defaults(run=_run_diff)
+
+
+def _run_diff(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from hl_testkit.diff_command import run_diff
+    from hl_testkit.schemas import SchemaSet
+
+    if args.git is None and len(args.paths) != 2:
+        print(
+            "hl-testkit diff: give OLD and NEW (two cassette files or two directories), "
+            f"or --git REV [PATH...]; got {len(args.paths)} path(s)",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        schemas = SchemaSet.with_extra(Path(args.schema_dir) if args.schema_dir else None, [])
+    except HlTestkitError as exc:
+        print(f"hl-testkit diff: {exc}", file=sys.stderr)
+        return 2
+    old, new = [*args.paths, None, None][:2] if args.git is None else (None, None)
+    return run_diff(
+        old=old,
+        new=new,
+        paths=args.paths if args.git is not None else [],
+        git_rev=args.git,
+        fmt=args.format,
+        ignore=args.ignore,
+        schemas=schemas,
+        out=sys.stdout,
+        err=sys.stderr,
+    )
+
+
 def _add_format(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--format",
@@ -307,6 +385,7 @@ _SUBCOMMANDS: tuple[Callable[[_Subparsers[argparse.ArgumentParser]], None], ...]
     _add_check,
     _add_ls,
     _add_show,
+    _add_diff,
 )
 
 

@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 
-from hl_testkit import paths, scrub, store
+from hl_testkit import diff_command, paths, scrub, store
+from hl_testkit.diff import Ignores
 from hl_testkit.errors import HlTestkitError
 from hl_testkit.network import NetworkGuard
-from hl_testkit.recorder import Recording, activated
+from hl_testkit.recorder import Recording, SaveResult, activated
 from hl_testkit.schemas import Route, SchemaSet
 from hl_testkit.settings import Settings, record_mode_for_test
 from hl_testkit.summary import RunStats
@@ -29,16 +30,18 @@ class HlRun:
     guard: NetworkGuard
     schemas: SchemaSet
     stats: RunStats = field(default_factory=RunStats)
+    diff_ignores: Ignores = field(default_factory=Ignores)
 
     @classmethod
     def start(cls, settings: Settings) -> HlRun:
+        ignores = Ignores.of(settings.diff_ignore, "ini hl_diff_ignore")  # bad: a usage error
         # Built once per run: validators are never rebuilt per test or per call.
         schemas = SchemaSet.with_extra(settings.schema_dir, map(Route.parse, settings.routes))
         guard = NetworkGuard(settings.allow_hosts, children=settings.guard_children)
         guard.policy = "loopback" if settings.record_mode == "none" else "open"
         guard.install()
         store.cleanup_temp_files(settings.cassette_dir)
-        return cls(settings, Target(settings), guard, schemas)
+        return cls(settings, Target(settings), guard, schemas, diff_ignores=ignores)
 
     def stop(self) -> None:
         self.guard.uninstall()
@@ -148,8 +151,7 @@ def use_cassette(
 
     # A schema failure alone does not stop the write: the cassette keeps the
     # body, marked, so the drift can be read and reported.
-    result = recording.finish(bool(test_failed()))
-    run.stats.record(recording, result)
+    result = _finish(run, recording, bool(test_failed()))
     problems = recording.misses + guard.blocked
     replaying = recording.record_mode in ("none", "once")
     unused_count = recording.unplayed_count if replaying else 0
@@ -196,6 +198,22 @@ def new_recording(
         # Format 1 interactions of a test's own default-named cassette are its own.
         owns_unattributed=path == paths.cassette_path_for(run.settings.cassette_dir, nodeid),
     )
+
+
+def _finish(run: HlRun, recording: Recording, failed: bool) -> SaveResult:
+    """Save (or not) and count it; for a rewritten cassette, what changed in meaning."""
+    mode = recording.record_mode
+    # The file before this test wrote it (replay never writes: nothing read).
+    writes = mode != "none" and not (mode == "once" and recording.existed)
+    before = diff_command.saved_version(recording.path) if writes else None
+    result = recording.finish(failed)
+    run.stats.record(recording, result)
+    if result.action == "written" and before is not None:
+        changes = diff_command.recorded_changes(
+            recording.path, before, run.schemas, run.diff_ignores, detailed=run.settings.diff
+        )
+        run.stats.changed += [scrub.scrub_text(line, recording.secrets) for line in changes]
+    return result
 
 
 class ExpiredCassetteWarning(UserWarning):

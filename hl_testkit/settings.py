@@ -69,6 +69,20 @@ def add_options(parser: pytest.Parser) -> None:
         default=None,
         help="fail a test whose cassette holds interactions it did not play (ini hl_strict).",
     )
+    group.addoption(
+        "--hl-diff",
+        action="store_true",
+        default=False,
+        help="after recording, print what changed in each rewritten cassette, per "
+        "interaction (the end-of-run summary counts them without it).",
+    )
+    parser.addini(
+        "hl_diff_ignore",
+        "paths whose changes do not count (body.created_at, body.records[*].id), one a line; "
+        "read by --hl-diff and hl-testkit diff",
+        type="linelist",
+        default=[],
+    )
     parser.addini("hl_strict", "fail on unused interactions", type="bool", default=False)
     _add_guard_children(group, parser)
     parser.addini(
@@ -134,6 +148,8 @@ class Settings:
     scrub_query: tuple[str, ...] = ()
     scrub_fields: tuple[str, ...] = ()
     guard_children: bool = False
+    diff: bool = False
+    diff_ignore: tuple[str, ...] = ()
 
     @property
     def target(self) -> TargetKind:
@@ -180,6 +196,8 @@ class Settings:
             scrub_headers=tuple(config.getini("hl_scrub_headers")),
             scrub_query=tuple(config.getini("hl_scrub_query")),
             scrub_fields=tuple(config.getini("hl_scrub_fields")),
+            diff=bool(config.getoption("hl_diff")),
+            diff_ignore=tuple(config.getini("hl_diff_ignore")),
         )
 
     def header(self) -> str:

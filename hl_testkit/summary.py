@@ -19,6 +19,8 @@ class RunStats:
     #: Cassettes by path: one shared by several tests (or xdist workers) counts once.
     used: set[str] = field(default_factory=set)
     unchanged: set[str] = field(default_factory=set)
+    #: Lines on cassettes a recording changed, semantically (hl_testkit.diff_command).
+    changed: list[str] = field(default_factory=list)
 
     def record(self, recording: Recording, result: SaveResult) -> None:
         c = self.counts
@@ -40,7 +42,7 @@ class RunStats:
         counts = other.get("counts", {})
         if isinstance(counts, dict):
             self.counts.update({str(k): int(v) for k, v in counts.items()})
-        for name in ("written", "discarded", "drift"):
+        for name in ("written", "discarded", "drift", "changed"):
             values = other.get(name, [])
             if isinstance(values, list):
                 getattr(self, name).extend(str(v) for v in values)
@@ -57,6 +59,7 @@ class RunStats:
             "drift": self.drift,
             "used": sorted(self.used),
             "unchanged": sorted(self.unchanged),
+            "changed": self.changed,
         }
 
     def lines(self) -> list[str]:
@@ -71,6 +74,7 @@ class RunStats:
             + (f"; {c['unused']} unused interaction(s)" if c["unused"] else "")
         ]
         out += [f"  written: {p}" for p in sorted(written)]
+        out += self.changed
         out += [f"  not saved (test failed): {p}" for p in sorted(self.discarded)]
         out += [f"  drift (not in the schema): {d}" for d in self.drift]
         return out

@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -104,8 +105,22 @@ def _run_hl_testkit(command: str, args: list[str], tmp_path: Path) -> None:
         schemas = tmp_path / args[args.index("--schema-dir") + 1]
         schemas.mkdir()
         (schemas / "project.json").write_text('{"type": "object"}', encoding="utf-8")
+    if parsed.command == "diff":
+        _diff_inputs(parsed, tmp_path)
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
     result = subprocess.run(
         command, shell=True, cwd=tmp_path, env=env, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _diff_inputs(parsed: Any, tmp_path: Path) -> None:
+    """What `hl-testkit diff` compares: a git repository with the cassettes committed
+    (for --git), a copy of them for a directory named as OLD; so no difference: exit 0."""
+    git = ["git", "-c", "user.name=docs", "-c", "user.email=docs@example.invalid"]
+    subprocess.run([*git, "init", "-q"], cwd=tmp_path, check=True)
+    subprocess.run([*git, "add", "."], cwd=tmp_path, check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "cassettes"], cwd=tmp_path, check=True)
+    for name in parsed.paths:
+        if not (tmp_path / name).exists():
+            shutil.copytree(tmp_path / "cassettes", tmp_path / name)

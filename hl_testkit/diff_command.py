@@ -1,0 +1,275 @@
+"""`hl-testkit diff`: which cassettes to compare (files, directories, a git revision).
+
+OLD and NEW are two files, or two directories whose `*.yaml` files are paired
+by relative path. With `--git REV`, the working tree's cassettes under the
+given paths (default `cassettes`) are compared with those at REV, read with
+`git ls-tree` and `git show` (no checkout, nothing written). Every cassette
+is read with the project's own loader (`cassette_file.loads`), so a corrupt
+one is exit 2 with the loader's message.
+
+Ignored paths come from `--ignore` and from ini `hl_diff_ignore` in the
+pytest configuration file found the way pytest finds it (the first of
+pytest.ini, pyproject.toml, tox.ini, setup.cfg with a pytest section, from
+the current directory up), so the command and the end-of-run summary agree.
+"""
+
+from __future__ import annotations
+
+import configparser
+import importlib
+import os
+import subprocess
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from hl_testkit import cassette_file, diff_format, scrub
+from hl_testkit.cassette_file import CassetteData
+from hl_testkit.diff import DiffReport, Ignores, diff_cassettes
+from hl_testkit.errors import HlTestkitError
+from hl_testkit.schemas import SchemaSet
+
+INI_KEY = "hl_diff_ignore"
+
+
+class DiffInputError(HlTestkitError):
+    """A path, revision or cassette that cannot be compared (exit 2)."""
+
+
+@dataclass(frozen=True)
+class Side:
+    """One side of a comparison: a label, and relative path → the cassette's loader."""
+
+    label: str
+    files: dict[str, Callable[[], CassetteData]]  # relative path -> its loader
+
+
+# -- files and directories -----------------------------------------------------------
+
+
+def _read(path: Path) -> CassetteData:
+    data = cassette_file.read(path)
+    if data is None:
+        raise DiffInputError(f"{path}: no such file or directory")
+    return data
+
+
+def _tree(root: Path) -> dict[str, Path]:
+    return {p.relative_to(root).as_posix(): p for p in sorted(root.rglob("*.yaml")) if p.is_file()}
+
+
+def file_sides(old_arg: str, new_arg: str, cwd: Path) -> tuple[Side, Side]:
+    """Two files (one cassette, shown by NEW's name) or two directories."""
+    old, new = cwd / old_arg, cwd / new_arg
+    for path in (old_arg, new_arg):
+        if not (cwd / path).exists():
+            raise DiffInputError(f"{path}: no such file or directory")
+    if old.is_dir() != new.is_dir():
+        raise DiffInputError(
+            f"{old_arg} and {new_arg}: compare two cassette files or two directories, "
+            "not one of each"
+        )
+    if old.is_dir():
+        old_files, new_files = _tree(old), _tree(new)
+    else:
+        old_files, new_files = {new_arg: old}, {new_arg: new}
+    return (
+        Side(old_arg, {k: _loader(p) for k, p in old_files.items()}),
+        Side(new_arg, {k: _loader(p) for k, p in new_files.items()}),
+    )
+
+
+def _loader(path: Path) -> Callable[[], CassetteData]:
+    return lambda: _read(path)
+
+
+# -- git -------------------------------------------------------------------------------
+
+
+def _git(args: list[str], cwd: Path) -> bytes:
+    try:
+        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=False)
+    except FileNotFoundError:
+        raise DiffInputError("--git needs the git command, and it is not on PATH") from None
+    if done.returncode != 0:
+        said = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise DiffInputError(f"git {' '.join(args)} failed: {said[-1] if said else 'no output'}")
+    return done.stdout
+
+
+def git_sides(rev: str, paths: list[Path], cwd: Path) -> tuple[Side, Side]:
+    """Working tree (new) against revision `rev` (old), under `paths`."""
+    try:
+        top = Path(_git(["rev-parse", "--show-toplevel"], cwd).decode().strip())
+    except DiffInputError:
+        raise DiffInputError(
+            f"--git {rev}: {cwd} is not inside a git repository; run it in one, "
+            "or compare two paths: hl-testkit diff OLD NEW"
+        ) from None
+    try:
+        commit = _git(["rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"], cwd)
+    except DiffInputError:
+        raise DiffInputError(
+            f"--git {rev}: no such revision in {top} (try HEAD, a branch, a tag or a commit)"
+        ) from None
+    sha = commit.decode().strip()
+    here = cwd.resolve()  # paths are shown relative to it, on both sides alike
+    old: dict[str, Callable[[], CassetteData]] = {}
+    new: dict[str, Callable[[], CassetteData]] = {}
+    for path in paths:
+        absolute = (cwd / path).resolve()
+        try:
+            in_repo = absolute.relative_to(top.resolve()).as_posix()
+        except ValueError:
+            raise DiffInputError(f"--git {rev}: {path} is outside the repository {top}") from None
+        names = _git(["ls-tree", "-r", "-z", "--name-only", sha, "--", in_repo or "."], top)
+        at_rev = [n for n in names.decode("utf-8").split("\0") if n.endswith(".yaml")]
+        if absolute.is_dir():
+            files = list(_tree(absolute).values())
+        else:
+            files = [absolute] if absolute.is_file() else []
+        if not files and not at_rev:
+            raise DiffInputError(f"{path}: no cassettes here nor at {rev}")
+        new.update({_shown(p, here): _loader(p) for p in files})
+        for name in at_rev:
+            old[_shown(top.resolve() / name, here)] = _git_loader(sha, name, top, rev)
+    return Side(rev, old), Side("working tree", new)
+
+
+def _shown(path: Path, cwd: Path) -> str:
+    return Path(os.path.relpath(path, cwd)).as_posix()
+
+
+def _git_loader(sha: str, name: str, top: Path, rev: str) -> Callable[[], CassetteData]:
+    def load() -> CassetteData:
+        raw = _git(["show", f"{sha}:{name}"], top)
+        return cassette_file.loads(raw, top / name, hint=f"(the version at {rev})")
+
+    return load
+
+
+# -- ini --------------------------------------------------------------------------------
+
+
+def ini_ignores(start: Path) -> tuple[list[str], str | None]:
+    """`hl_diff_ignore` from the pytest configuration file, and that file's name."""
+    for directory in (start.resolve(), *start.resolve().parents):
+        for name, section in (("pytest.ini", "pytest"), ("pyproject.toml", None)):
+            found = _ini_value(directory / name, section)
+            if found is not None:
+                return found, str(directory / name)
+        for name, section in (("tox.ini", "pytest"), ("setup.cfg", "tool:pytest")):
+            found = _ini_value(directory / name, section)
+            if found is not None:
+                return found, str(directory / name)
+    return [], None
+
+
+def _ini_value(path: Path, section: str | None) -> list[str] | None:
+    """The key's lines when `path` is a pytest configuration file ([] without the key)."""
+    if not path.is_file():
+        return None
+    if section is None:  # pyproject.toml, [tool.pytest.ini_options]
+        try:
+            toml: Any = importlib.import_module("tomllib")  # Python 3.11+
+        except ModuleNotFoundError:  # pragma: no cover - Python 3.10
+            return None
+        options = toml.loads(path.read_text(encoding="utf-8")).get("tool", {}).get("pytest", {})
+        if "ini_options" not in options:
+            return None
+        value = options["ini_options"].get(INI_KEY, [])
+        return [value] if isinstance(value, str) else [str(v) for v in value]
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(path, encoding="utf-8")
+    if not parser.has_section(section):
+        # pytest takes a pytest.ini even without a [pytest] section, and stops there
+        return [] if path.name == "pytest.ini" else None
+    return parser.get(section, INI_KEY, fallback="").splitlines()
+
+
+# -- the command ---------------------------------------------------------------------
+
+
+def compare(old: Side, new: Side, schemas: SchemaSet, ignores: Ignores) -> DiffReport:
+    report = DiffReport(old.label, new.label, ignores=ignores.patterns)
+    for path in sorted(set(old.files) | set(new.files)):
+        before = old.files[path]() if path in old.files else None
+        after = new.files[path]() if path in new.files else None
+        report.compared += 1
+        found = diff_cassettes(path, before, after, schemas, ignores)
+        if found is not None:
+            report.cassettes.append(found)
+    return report
+
+
+def run_diff(
+    *,
+    old: str | None,
+    new: str | None,
+    paths: list[str],
+    git_rev: str | None,
+    fmt: str,
+    ignore: list[str],
+    schemas: SchemaSet,
+    out: TextIO,
+    err: TextIO,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+) -> int:
+    """Compare and print; 0 no semantic difference, 1 differences, 2 bad input."""
+    cwd = cwd or Path.cwd()
+    try:
+        from_ini, ini_file = ini_ignores(cwd)
+        ignores = Ignores.of(
+            [*ignore, *from_ini],
+            source="--ignore" if not from_ini else f"--ignore or {INI_KEY} ({ini_file})",
+        )
+        if git_rev is not None:
+            sides = git_sides(git_rev, [Path(p) for p in paths or ["cassettes"]], cwd)
+        else:
+            sides = file_sides(str(old), str(new), cwd)
+        report = compare(*sides, schemas, ignores)
+    except HlTestkitError as exc:  # includes CassetteError: the file and what is wrong
+        err.write(f"hl-testkit diff: {exc}\n")
+        return 2
+    secrets = scrub.known_secrets(os.environ if env is None else env)
+    out.write(scrub.scrub_text(diff_format.render(report, fmt), secrets))
+    return report.exit_code
+
+
+# -- after a recording run ------------------------------------------------------------
+
+
+def saved_version(path: Path) -> CassetteData | None:
+    """The cassette as it is before a test records into it; None if absent or corrupt.
+
+    Read only when recording (replay never writes), so replay costs nothing more.
+    """
+    try:
+        return cassette_file.read(path)
+    except (HlTestkitError, OSError):  # a corrupt file is overwritten: nothing to compare
+        return None
+
+
+def recorded_changes(
+    path: Path,
+    before: CassetteData,
+    schemas: SchemaSet,
+    ignores: Ignores,
+    *,
+    detailed: bool,
+) -> list[str]:
+    """The summary lines for a cassette a test rewrote: how many interactions differ,
+    and with `detailed` (`--hl-diff`) each change."""
+    after = saved_version(path)
+    found = diff_cassettes(str(path), before, after, schemas, ignores)
+    total = len(after.interactions) if after else 0
+    if found is None:
+        return [f"  changed: {path}: rewritten, no semantic difference"]
+    count = len(found.interactions)
+    hint = "" if detailed else " (--hl-diff shows them)"
+    lines = [f"  changed: {path}: {count} of {total} interaction(s) differ{hint}"]
+    if detailed:
+        lines += diff_format.cassette_lines(found, indent="    ")[1:]
+    return lines
