@@ -203,7 +203,7 @@ def is_date_time(value: object) -> bool:
 # or hh[mm[ss[.f]]]; no offset (naive), `Z` or ±hh[[:]mm].
 _ISO_DATE = (
     r"(?P<y>\d{4})(?:-(?P<m>\d{2})-(?P<d>\d{2})|(?P<mb>\d{2})(?P<db>\d{2})"
-    r"|-W(?P<w>\d{2})-(?P<wd>\d)|W(?P<wb>\d{2})(?P<wdb>\d)|-?(?P<o>\d{3}))"
+    r"|-W(?P<w>\d{2})-(?P<wd>\d)|W(?P<wb>\d{2})(?P<wdb>\d)|-(?P<o>\d{3}))"
 )
 _ISO_TIME = (
     r"(?P<H>\d{2})(?::(?P<M>\d{2})(?::(?P<S>\d{2}))?|(?P<Mb>\d{2})(?P<Sb>\d{2})?)?"
