@@ -103,8 +103,6 @@ def test_each_answer_is_documented_with_its_body(
 
 # -- schemathesis against `hl-testkit serve` ----------------------------------------------
 
-schemathesis = pytest.importorskip("schemathesis")
-
 
 @pytest.fixture
 def served() -> Iterator[str]:
@@ -125,8 +123,11 @@ def served() -> Iterator[str]:
 
 
 def _schemathesis(location: str, base_url: str, cwd: Path, *extra: str) -> str:
+    pytest.importorskip(
+        "schemathesis", reason="in the fuzz extra (and dev): pip install -e '.[fuzz]'"
+    )
     st = shutil.which("st", path=str(BIN))
-    assert st is not None, "schemathesis is in the test extra: pip install -e '.[test]'"
+    assert st is not None, f"schemathesis is installed but its `st` is not in {BIN}"
     # All checks, a fixed seed, one worker (the machine is shared), no example database.
     command = [st, "run", location, "--url", base_url, "--checks", "all", "--seed", "14"]
     command += ["-H", f"X-API-KEY: {STANDIN_API_KEY}", "--generation-database", "none"]
