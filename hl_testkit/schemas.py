@@ -11,13 +11,22 @@ schema an answer must match: `route_for("GET", "/sessions/sesh_1", 200)` is
 "session". `SchemaSet.default()` is the built-in set, built once per process;
 `SchemaSet.with_extra(dir, routes)` adds a user's schema files and routes.
 
+Two profiles (docs/contract.md). "default" (`schemas/*.json`) is never
+stricter than the API contract: ids only start with `sesh_`/`pr_`, counts
+have no bounds, optional fields may be null, `created_at` is any ISO 8601
+date-time the official SDK reads (`is_iso_date_time`). "strict"
+(`schemas/strict/*.json`) adds RFC 3339 (`is_date_time`), id alphabets,
+non-negative counts, no null. `SchemaSet.strict_drift()` reports what only
+the strict profile refuses, with path and rule.
+
 Hot path: `SchemaSet.check()` asks a compiled validator (`jsonschema-rs`,
 about a microsecond a session body) for the yes/no answer first and builds the
 full, sorted report with `jsonschema` only for a body that fails. Without
 `jsonschema_rs` (or for a schema using a `format` whose checking is not proven
 to agree, see `FAST_FORMATS`) the yes/no answer is `jsonschema`'s own
-short-circuiting `is_valid()`. Both sides check `date-time` alike, with the
-same RFC 3339 rules (`is_date_time`); tests prove the two answers agree.
+short-circuiting `is_valid()`. Both sides are given the profile's own
+`date-time` function (`DATE_TIME_CHECKS`): the answer never depends on a
+library's version of the format; tests prove the two answers agree.
 `extra_properties()` is the drift report: properties a body carries that its
 schema does not name (allowed, but worth knowing about).
 
@@ -794,13 +803,12 @@ class SchemaSet:
                 ) from None
             _check_refs(schema, schemas_registry, where)
         compiled = _Compiled(schemas_registry, validators, _fast_resources(prepared), date_time)
+        routes = tuple(routes)
         if strict_twin is None and profile == "default":
-            routes = tuple(routes)
-
-            def strict_twin() -> SchemaSet:
-                return SchemaSet(schemas, routes, origins=origins, profile="strict")
-
-        self._setup(prepared, tuple(routes), compiled, profile, strict_twin)
+            strict_twin = functools.partial(
+                SchemaSet, schemas, routes, origins=origins, profile="strict"
+            )
+        self._setup(prepared, routes, compiled, profile, strict_twin)
 
     def _setup(
         self,
@@ -882,11 +890,8 @@ class SchemaSet:
                 schemas[name] = schema
                 origins[name] = origin
         twin = None
-        if profile == "default":
-
-            def twin() -> SchemaSet:
-                return cls.with_extra(schema_dir, extra_routes, profile="strict")
-
+        if profile == "default":  # the user's files and routes, over the strict built-ins
+            twin = functools.partial(cls.with_extra, schema_dir, extra_routes, profile="strict")
         return cls(
             schemas, base.routes + extra_routes, origins=origins, profile=profile, strict_twin=twin
         )

@@ -685,3 +685,31 @@ def test_check_answers_a_valid_body_without_the_full_report(
     assert calls == []
     default.check("session", _session(id=1))
     assert calls == ["session"]
+
+
+# -- profiles: a user's schemas reach the strict profile too --------------------------------
+
+
+def test_a_users_session_replaces_the_built_in_in_both_profiles(tmp_path: pathlib.Path) -> None:
+    mine = {**schemas.load_schema("session"), "required": ["id", "tenant"]}
+    del mine["$id"]
+    _write(tmp_path, "session", mine)
+    page = _page(_session(datapoints_count=-1))
+    for profile in ("default", "strict"):
+        custom = SchemaSet.with_extra(tmp_path, profile=profile)
+        # The page's records (built-in page, either profile) reach the user's session.
+        assert _found(custom.check("session_page", page)) == [("$.records[0]", "required")]
+    # The user's session has no minimum: the strict page adds nothing to it.
+    custom = SchemaSet.with_extra(tmp_path)
+    assert [d.path for d in custom.strict_drift("session_page", {**page, "total": -1})] == [
+        "$.total"
+    ]
+
+
+def test_the_marker_schema_keeps_its_strict_twin() -> None:
+    chosen = SchemaSet.default().overriding_success("session_created")
+    assert chosen.route_for("GET", "/sessions/sesh_1", 200) == "session_created"
+    [drift] = chosen.strict_drift("session_created", {"id": "sesh_a.b"})
+    assert (drift.path, drift.keyword) == ("$.id", "pattern")
+    assert chosen.strict_set().route_for("GET", "/sessions/sesh_1", 200) == "session_created"
+    assert SchemaSet.default("strict").strict_drift("session_created", {"id": "sesh_a.b"}) == []
