@@ -4,7 +4,10 @@ Each interaction is routed by method, path (under the API's base URL) and
 status to a schema (`SchemaSet.route_for`); its JSON body is validated with
 every violation reported at its JSON path. An interaction no route covers
 (another host, a 302, ...) is counted as unrouted, not judged. Properties a
-schema does not name are listed as drift: allowed, so they never fail a check.
+schema does not name, and what only the strict profile refuses (a naive
+`created_at`, an id outside [A-Za-z0-9_-], a negative count, a null), are listed
+as drift with path and rule: allowed, so they never fail a check (unless the set
+checked is the strict profile itself: `hl-testkit check --profile strict`).
 
 Exit status of `run_check`: 0 every routed answer is valid, 1 some answer is
 invalid, 2 a path is missing or unreadable or a cassette is corrupt (then the
@@ -200,8 +203,8 @@ def check_interaction(
 ) -> Finding | None:
     """The routed interaction's finding (maybe with no violation, no drift); None if unrouted.
 
-    `drift=False` skips the drift report (it walks the whole body along the schema),
-    for callers that would not show it.
+    `drift=False` skips the drift report (it walks the whole body along the schema, and
+    asks the strict profile), for callers that would not show it.
     """
     method = interaction.request.method.upper()
     path, target = api_target(interaction.request.uri)
@@ -230,8 +233,14 @@ def check_interaction(
         status,
         name,
         tuple(schemas.check(name, body)),
-        tuple(schemas.extra_properties(name, body)) if drift else (),
+        _drift(schemas, name, body) if drift else (),
     )
+
+
+def _drift(schemas: SchemaSet, name: str, body: Any) -> tuple[Drift, ...]:
+    """Extra properties and strict-profile refusals, in path order."""
+    found = [*schemas.extra_properties(name, body), *schemas.strict_drift(name, body)]
+    return tuple(sorted(found, key=lambda d: d.path))
 
 
 def check_paths(
@@ -309,7 +318,10 @@ def format_details(report: CheckReport) -> str:
         blocks.append("\n".join(lines))
     drifting = report.drift
     if drifting:
-        lines = ["drift: properties the schemas do not name (allowed; not failures)"]
+        lines = [
+            "drift: properties the schemas do not name, and what only the strict profile "
+            "refuses (allowed; not failures)"
+        ]
         for finding in drifting:
             lines.append(f"  {finding.where}")
             lines.extend(f"    {d}" for d in finding.drift)

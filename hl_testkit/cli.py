@@ -209,6 +209,13 @@ def _add_check(subparsers: _Subparsers[argparse.ArgumentParser]) -> None:
         metavar="'METHOD /path/{param} STATUS SCHEMA'",
         help="route another endpoint to a schema (repeatable)",
     )
+    parser.add_argument(
+        "--profile",
+        choices=("default", "strict"),
+        default="default",
+        help="the schemas that fail: default (the API contract; strict rules listed as "
+        "drift) or strict",
+    )
     parser.set_defaults(run=_run_check)
 
 
@@ -222,6 +229,7 @@ def _run_check(args: argparse.Namespace) -> int:
         schemas = SchemaSet.with_extra(
             Path(args.schema_dir) if args.schema_dir else None,
             [Route.parse(text) for text in args.route],
+            profile=args.profile,
         )
     except HlTestkitError as exc:
         print(f"hl-testkit check: {exc}", file=sys.stderr)

@@ -36,7 +36,11 @@ class HlRun:
     def start(cls, settings: Settings) -> HlRun:
         ignores = Ignores.of(settings.diff_ignore, "ini hl_diff_ignore")  # bad: a usage error
         # Built once per run: validators are never rebuilt per test or per call.
-        schemas = SchemaSet.with_extra(settings.schema_dir, map(Route.parse, settings.routes))
+        schemas = SchemaSet.with_extra(
+            settings.schema_dir,
+            map(Route.parse, settings.routes),
+            profile=settings.schema_profile,
+        )
         guard = NetworkGuard(settings.allow_hosts, children=settings.guard_children)
         guard.policy = "loopback" if settings.record_mode == "none" else "open"
         guard.install()
@@ -145,9 +149,7 @@ def use_cassette(
         # The drift report walks every body: only made when it is shown.
         outcome = check_recording(recording, schemas, drift=run.settings.schema_strict)
         if run.settings.schema_strict:
-            run.stats.drift += [
-                f"{f.where}: {', '.join(d.path for d in f.drift)}" for f in outcome.drift
-            ]
+            run.stats.drift += [f"{f.where}: {'; '.join(map(str, f.drift))}" for f in outcome.drift]
 
     # A schema failure alone does not stop the write: the cassette keeps the
     # body, marked, so the drift can be read and reported.

@@ -11,13 +11,22 @@ schema an answer must match: `route_for("GET", "/sessions/sesh_1", 200)` is
 "session". `SchemaSet.default()` is the built-in set, built once per process;
 `SchemaSet.with_extra(dir, routes)` adds a user's schema files and routes.
 
+Two profiles (docs/contract.md). "default" (`schemas/*.json`) is never
+stricter than the API contract: ids only start with `sesh_`/`pr_`, counts
+have no bounds, optional fields may be null, `created_at` is any ISO 8601
+date-time the official SDK reads (`is_iso_date_time`). "strict"
+(`schemas/strict/*.json`) adds RFC 3339 (`is_date_time`), id alphabets,
+non-negative counts, no null. `SchemaSet.strict_drift()` reports what only
+the strict profile refuses, with path and rule.
+
 Hot path: `SchemaSet.check()` asks a compiled validator (`jsonschema-rs`,
 about a microsecond a session body) for the yes/no answer first and builds the
 full, sorted report with `jsonschema` only for a body that fails. Without
 `jsonschema_rs` (or for a schema using a `format` whose checking is not proven
 to agree, see `FAST_FORMATS`) the yes/no answer is `jsonschema`'s own
-short-circuiting `is_valid()`. Both sides check `date-time` alike, with the
-same RFC 3339 rules (`is_date_time`); tests prove the two answers agree.
+short-circuiting `is_valid()`. Both sides are given the profile's own
+`date-time` function (`DATE_TIME_CHECKS`): the answer never depends on a
+library's version of the format; tests prove the two answers agree.
 `extra_properties()` is the drift report: properties a body carries that its
 schema does not name (allowed, but worth knowing about).
 
@@ -112,37 +121,49 @@ def schema_dir() -> pathlib.Path:
     )
 
 
+def _check_profile(profile: str) -> str:
+    if profile not in ("default", "strict"):
+        raise HlTestkitError(f"no schema profile named {profile!r}; profiles: default, strict")
+    return profile
+
+
 @functools.cache
-def _load(name: str) -> dict[str, Any]:
+def _load(name: str, profile: str = "default") -> dict[str, Any]:
     if name not in SCHEMA_NAMES:
         raise UnknownSchemaError(
             f"no schema named {name!r}; known schemas: {', '.join(SCHEMA_NAMES)}"
         )
-    path = schema_dir() / f"{name}.json"
+    # The strict profile's files have the same names, under strict/.
+    folder = schema_dir() / "strict" if _check_profile(profile) == "strict" else schema_dir()
+    path = folder / f"{name}.json"
     try:
         return cast(dict[str, Any], json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError) as exc:
         raise HlTestkitError(f"cannot read schema {name!r} from {path}: {exc}") from exc
 
 
-def load_schema(name: str) -> dict[str, Any]:
-    """The schema called `name` (one of SCHEMA_NAMES).
+def load_schema(name: str, profile: str = "default") -> dict[str, Any]:
+    """The schema called `name` (one of SCHEMA_NAMES) of `profile` ("default" or "strict").
 
     The file is read once; each call returns a copy, so a caller's changes
     cannot leak into the validators.
     """
-    return copy.deepcopy(_load(name))
+    return copy.deepcopy(_load(name, profile))
+
+
+def registry(profile: str = "default") -> Registry[Any]:
+    """A profile's schemas, keyed by `$id`, so `$ref`s between them resolve offline."""
+    return _registry(_check_profile(profile))
 
 
 @functools.cache
-def registry() -> Registry[Any]:
-    """All the schemas, keyed by `$id`, so `$ref`s between them resolve offline."""
+def _registry(profile: str) -> Registry[Any]:
     resource, draft = _lazy("Resource"), _lazy("DRAFT202012")
     return cast(
         "Registry[Any]",
         _lazy("RegistryClass")().with_resources(
             (schema["$id"], resource.from_contents(schema, default_specification=draft))
-            for schema in map(_load, SCHEMA_NAMES)
+            for schema in (_load(name, profile) for name in SCHEMA_NAMES)
         ),
     )
 
@@ -186,54 +207,118 @@ def is_date_time(value: object) -> bool:
     return second < 60 or (hour * 60 + minute - offset) % 1440 == 23 * 60 + 59
 
 
+# ISO 8601 as the official SDK reads it (dateutil's isoparser, the date part complete):
+# calendar (extended or basic), week or ordinal date; `T`, `t` or a space; hh[:mm[:ss[.f]]]
+# or hh[mm[ss[.f]]]; no offset (naive), `Z` or ±hh[[:]mm].
+_ISO_DATE = (
+    r"(?P<y>\d{4})(?:-(?P<m>\d{2})-(?P<d>\d{2})|(?P<mb>\d{2})(?P<db>\d{2})"
+    r"|-W(?P<w>\d{2})-(?P<wd>\d)|W(?P<wb>\d{2})(?P<wdb>\d)|-(?P<o>\d{3}))"
+)
+_ISO_TIME = (
+    r"(?P<H>\d{2})(?::(?P<M>\d{2})(?::(?P<S>\d{2}))?|(?P<Mb>\d{2})(?P<Sb>\d{2})?)?"
+    r"(?P<f>[.,]\d+)?(?P<z>[Zz]|[+-](?P<zh>\d{2})(?::?(?P<zm>\d{2}))?)?"
+)
+_ISO_DATE_TIME = re.compile(_ISO_DATE + "[Tt ]" + _ISO_TIME, re.ASCII)
+
+
+def _iso_date_ok(g: dict[str, str | None]) -> bool:
+    year = int(g["y"] or 0)
+    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+    if g["o"] is not None:
+        return year > 0 and 1 <= int(g["o"]) <= 365 + leap
+    if g["w"] is not None or g["wb"] is not None:
+        week, day = int(g["w"] or g["wb"] or 0), int(g["wd"] or g["wdb"] or 0)
+        return year > 0 and 1 <= week <= 53 and 1 <= day <= 7
+    month, day = int(g["m"] or g["mb"] or 0), int(g["d"] or g["db"] or 0)
+    return year > 0 and 1 <= month <= 12 and 1 <= day <= _DAYS[month - 1] + (month == 2 and leap)
+
+
+def _iso_time_ok(g: dict[str, str | None]) -> bool:
+    minute_text, second_text = g["M"] or g["Mb"], g["S"] or g["Sb"]
+    if g["f"] is not None and second_text is None:
+        return False  # a fraction only of seconds, as the SDK reads it
+    hour, minute, second = int(g["H"] or 0), int(minute_text or 0), int(second_text or 0)
+    fraction = int((g["f"] or ".0")[1:])
+    if hour == 24:  # 24:00 is midnight at the end of the day, nothing later
+        ok = minute == second == fraction == 0
+    else:
+        ok = hour <= 23 and minute <= 59 and second <= 59
+    return ok and int(g["zh"] or 0) <= 23 and int(g["zm"] or 0) <= 59
+
+
+def is_iso_date_time(value: object) -> bool:
+    """A date-time the contract allows: RFC 3339 (`is_date_time`), or ISO 8601 as the
+    official SDK parses it, offset optional (`2024-05-01T12:34:56.789012`, what a Python
+    backend sends for a naive datetime). The default profile's `date-time` (non-strings pass).
+
+    Owned here, whatever jsonschema or jsonschema-rs bring: both are given this function.
+    The SDK's parser also takes some strings that are not ISO 8601 (any separator
+    character, a date without its day before a time, signs inside numbers); this does not.
+    """
+    if not isinstance(value, str) or is_date_time(value):
+        return True
+    m = _ISO_DATE_TIME.fullmatch(value)
+    if m is None:
+        return False
+    groups = m.groupdict()
+    return _iso_date_ok(groups) and _iso_time_ok(groups)
+
+
+#: profile → its `date-time` check. "default": what the contract allows; "strict": RFC 3339.
+DATE_TIME_CHECKS: dict[str, Callable[[object], bool]] = {
+    "default": is_iso_date_time,
+    "strict": is_date_time,
+}
+PROFILES: tuple[str, ...] = tuple(DATE_TIME_CHECKS)
+
+
 @functools.cache
-def _format_checker(base: Any) -> Any:
-    """`base` (a draft's FormatChecker) with our `date-time` in place of its own."""
+def _format_checker(base: Any, date_time: Callable[[object], bool] = is_date_time) -> Any:
+    """`base` (a draft's FormatChecker) with `date_time` in place of its own `date-time`."""
     checker = _lazy("FormatChecker")(formats=())
     checker.checkers.update(base.checkers)
-    checker.checks("date-time")(is_date_time)
+    checker.checks("date-time")(date_time)
     return checker
 
 
-def _build_validator(schema: dict[str, Any], schemas_registry: Registry[Any]) -> Any:
+def _build_validator(
+    schema: dict[str, Any],
+    schemas_registry: Registry[Any],
+    date_time: Callable[[object], bool] = is_iso_date_time,
+) -> Any:
     """A validator for `schema` whose `$ref`s resolve in `schemas_registry`.
 
     Draft 2020-12 unless the schema's `$schema` names another draft. Formats
-    are asserted (not just annotated), `date-time` by `is_date_time`.
+    are asserted (not just annotated), `date-time` by `date_time` (the profile's).
     """
     cls = _lazy("validator_for")(schema, default=_lazy("Draft202012Validator"))
     cls.check_schema(schema)
-    checker = _format_checker(cls.FORMAT_CHECKER)
+    checker = _format_checker(cls.FORMAT_CHECKER, date_time)
     return cls(schema, registry=schemas_registry, format_checker=checker)
 
 
 # -- the compiled fast path ----------------------------------------------------------------
 
-#: Formats whose checking by jsonschema-rs is proven (by tests) to agree with ours. A
+#: Formats the compiled validator is given our own checks for (`DATE_TIME_CHECKS`). A
 #: schema using any other one is answered by jsonschema alone.
 FAST_FORMATS = frozenset({"date-time"})
 
 
-#: date-times on which jsonschema-rs releases have differed from `is_date_time` (0.60 took
-#: the first); one that still does is not used (the answer would not be jsonschema's).
-_DATE_TIME_PROBES = (
-    "2024-05-01T18:3,:59Z",
-    "2024-05-01T12:34:56Z\n",
-    "1998-12-31T23:59:60Z",
-    "1998-12-31T23:58:60Z",
-    "2024-02-30T00:00:00Z",
-    "2024-05-01T12:34:56.123456789+05:30",
-)
+def _probe_format(value: object) -> bool:
+    return value == "probe: ours"
 
 
 @functools.cache
 def _rs() -> Any:
-    """The `jsonschema_rs` module, or None when it cannot be imported, or does not check
-    `date-time` as `is_date_time` does (then: jsonschema answers)."""
+    """The `jsonschema_rs` module, or None when it cannot be imported, or does not take our
+    `date-time` check in place of its own (then: jsonschema answers). Its own date-time
+    check is never used: it has changed between releases (0.60 took `18:3,:59`)."""
     try:
         rs = importlib.import_module("jsonschema_rs")
-        probe = rs.validator_for({"format": "date-time"}, validate_formats=True)
-        if all(probe.is_valid(text) is is_date_time(text) for text in _DATE_TIME_PROBES):
+        probe = rs.validator_for(
+            {"format": "date-time"}, validate_formats=True, formats={"date-time": _probe_format}
+        )
+        if probe.is_valid("probe: ours") and not probe.is_valid("2024-05-01T12:34:56Z"):
             return rs
     except Exception:  # not installed, or an API it does not have
         pass
@@ -259,7 +344,9 @@ def _refuse_retrieval(uri: str) -> Any:
     raise ValueError(f"{uri} is not in the schema set (no schema is fetched)")
 
 
-def _fast_is_valid(schema: dict[str, Any], resources: Any) -> Callable[[Any], bool] | None:
+def _fast_is_valid(
+    schema: dict[str, Any], resources: Any, date_time: Callable[[object], bool]
+) -> Callable[[Any], bool] | None:
     """jsonschema-rs's `is_valid` for `schema`, or None where it is not to be used."""
     rs = _rs()
     if rs is None or not _formats(schema) <= FAST_FORMATS:
@@ -269,16 +356,21 @@ def _fast_is_valid(schema: dict[str, Any], resources: Any) -> Callable[[Any], bo
             schema,
             registry=rs.Registry(resources, retriever=_refuse_retrieval),
             validate_formats=True,
+            formats={"date-time": date_time},
         )
     except Exception:  # a schema it cannot compile: jsonschema answers instead
         return None
     return cast("Callable[[Any], bool]", validator.is_valid)
 
 
+def _validator(name: str, profile: str = "default") -> Any:
+    """The validator for built-in schema `name` of `profile`, built once."""
+    return _built_validator(name, profile)
+
+
 @functools.cache
-def _validator(name: str) -> Any:
-    """The validator for built-in schema `name`, built once."""
-    return _build_validator(_load(name), registry())
+def _built_validator(name: str, profile: str) -> Any:
+    return _build_validator(_load(name, profile), registry(profile), DATE_TIME_CHECKS[profile])
 
 
 def schema_name_for(operation: str, status: int) -> str | None:
@@ -627,7 +719,9 @@ class _Compiled:
         registry: Registry[Any] | Callable[[], Registry[Any]],
         validators: dict[str, Any] | Callable[[str], Any],
         fast_resources: list[tuple[str, dict[str, Any]]],
+        date_time: Callable[[object], bool] = is_iso_date_time,
     ) -> None:
+        self.date_time = date_time  # the profile's `date-time` check, for both validators
         self._registry = registry
         self._validator_factory = validators if callable(validators) else None
         self.validators: dict[str, Any] = {} if callable(validators) else validators
@@ -645,7 +739,7 @@ class _Compiled:
         validator = self.validators.get(name)
         if validator is None:
             if self._validator_factory is None:  # pragma: no cover - built with the set
-                validator = _build_validator(schema, self.registry)
+                validator = _build_validator(schema, self.registry, self.date_time)
             else:
                 validator = self._validator_factory(name)
             self.validators[name] = validator
@@ -654,7 +748,7 @@ class _Compiled:
     def check_function(self, name: str, schema: dict[str, Any]) -> Callable[[Any], bool]:
         check = self.checks.get(name)
         if check is None:
-            fast = _fast_is_valid(schema, self.fast_resources)
+            fast = _fast_is_valid(schema, self.fast_resources, self.date_time)
             check = fast or self.validator(name, schema).is_valid
             self.checks[name] = check
         return check
@@ -668,6 +762,10 @@ class SchemaSet:
     never per call; each validator is built once, when first needed. Build one
     per test run: `SchemaSet.default()` for the built-ins (cached),
     `SchemaSet.with_extra(...)` for a user's.
+
+    A set has a profile: "default" (never stricter than the contract) or
+    "strict" (the stricter readings, `schemas/strict/`). A default set's
+    `strict_drift()` reports what its strict twin alone refuses.
     """
 
     def __init__(
@@ -676,8 +774,15 @@ class SchemaSet:
         routes: Iterable[Route] = BUILTIN_ROUTES,
         *,
         origins: Mapping[str, str] | None = None,
+        profile: str = "default",
+        strict_twin: Callable[[], SchemaSet] | None = None,
     ) -> None:
-        """`schemas`: name → schema; `origins`: name → where it came from (for messages)."""
+        """`schemas`: name → schema; `origins`: name → where it came from (for messages).
+
+        `profile` picks the `date-time` check; `strict_twin` builds the strict set to
+        compare with (default: these schemas, with the strict `date-time`).
+        """
+        date_time = DATE_TIME_CHECKS[_check_profile(profile)]
         origins = dict(origins or {})
         prepared: dict[str, dict[str, Any]] = {}
         for name, schema in schemas.items():
@@ -690,21 +795,28 @@ class SchemaSet:
         for name, schema in prepared.items():
             where = f"schema {name!r} ({origins.get(name, 'given in code')})"
             try:
-                validators[name] = _build_validator(schema, schemas_registry)
+                validators[name] = _build_validator(schema, schemas_registry, date_time)
             except _lazy("SchemaError") as exc:
                 at = _json_path(exc.absolute_path) if exc.absolute_path else "$"
                 raise HlTestkitError(
                     f"{where} is not a valid JSON Schema: {exc.message} (at {at})"
                 ) from None
             _check_refs(schema, schemas_registry, where)
-        compiled = _Compiled(schemas_registry, validators, _fast_resources(prepared))
-        self._setup(prepared, tuple(routes), compiled)
+        compiled = _Compiled(schemas_registry, validators, _fast_resources(prepared), date_time)
+        routes = tuple(routes)
+        if strict_twin is None and profile == "default":
+            strict_twin = functools.partial(
+                SchemaSet, schemas, routes, origins=origins, profile="strict"
+            )
+        self._setup(prepared, routes, compiled, profile, strict_twin)
 
     def _setup(
         self,
         schemas: dict[str, dict[str, Any]],
         routes: tuple[Route, ...],
         compiled: _Compiled,
+        profile: str = "default",
+        strict_twin: Callable[[], SchemaSet] | None = None,
     ) -> None:
         for route in routes:
             if route.schema not in schemas:
@@ -715,6 +827,9 @@ class SchemaSet:
         self._schemas = schemas
         self._routes = routes
         self._compiled = compiled
+        self.profile = profile
+        self._strict_twin = strict_twin
+        self._strict: SchemaSet | None = None
         # (method, status) → [(template segments, literal count, order, schema)]
         table: dict[tuple[str, int], list[tuple[tuple[str | None, ...], int, int, str]]] = {}
         for order, route in enumerate(routes):
@@ -733,18 +848,29 @@ class SchemaSet:
         routes = tuple(
             replace(r, schema=name) if 200 <= r.status < 300 else r for r in self._routes
         )
+        twin = None if self._strict_twin is None else self.strict_set
         other = object.__new__(SchemaSet)
-        other._setup(self._schemas, routes, self._compiled)
+        other._setup(
+            self._schemas,
+            routes,
+            self._compiled,
+            self.profile,
+            None if twin is None else lambda: twin().overriding_success(name),
+        )
         return other
 
     @classmethod
-    def default(cls) -> SchemaSet:
-        """The built-in schemas and routes; built once per process."""
-        return _default_set()
+    def default(cls, profile: str = "default") -> SchemaSet:
+        """The built-in schemas and routes of `profile`; built once per process."""
+        return _default_set(_check_profile(profile))
 
     @classmethod
     def with_extra(
-        cls, schema_dir: pathlib.Path | None = None, routes: Iterable[Route] = ()
+        cls,
+        schema_dir: pathlib.Path | None = None,
+        routes: Iterable[Route] = (),
+        *,
+        profile: str = "default",
     ) -> SchemaSet:
         """The built-ins plus a user's additions.
 
@@ -753,17 +879,22 @@ class SchemaSet:
         reaches the replacement). `routes` come after the built-in ones: for
         the same method, template and status, the user's route wins.
         """
-        base = cls.default()
+        base = cls.default(profile)
         extra_routes = tuple(routes)
         if schema_dir is None and not extra_routes:
             return base
-        schemas: dict[str, Mapping[str, Any]] = {n: _load(n) for n in SCHEMA_NAMES}
-        origins = {n: _builtin_origin(n) for n in SCHEMA_NAMES}
+        schemas: dict[str, Mapping[str, Any]] = {n: _load(n, profile) for n in SCHEMA_NAMES}
+        origins = {n: _builtin_origin(n, profile) for n in SCHEMA_NAMES}
         if schema_dir is not None:
             for name, (schema, origin) in _read_schema_dir(schema_dir).items():
                 schemas[name] = schema
                 origins[name] = origin
-        return cls(schemas, base.routes + extra_routes, origins=origins)
+        twin = None
+        if profile == "default":  # the user's files and routes, over the strict built-ins
+            twin = functools.partial(cls.with_extra, schema_dir, extra_routes, profile="strict")
+        return cls(
+            schemas, base.routes + extra_routes, origins=origins, profile=profile, strict_twin=twin
+        )
 
     # -- what the set holds
 
@@ -865,12 +996,44 @@ class SchemaSet:
         found.sort(key=lambda item: _path_key(item[0]))
         return [drift for _, drift in found]
 
+    def strict_set(self) -> SchemaSet:
+        """The strict twin of this set (itself when it is strict), built once."""
+        if self._strict_twin is None:
+            return self
+        if self._strict is None:
+            self._strict = self._strict_twin()
+        return self._strict
+
+    def strict_drift(self, name: str, body: Any) -> list[Drift]:
+        """What the strict profile refuses in `body` and this set does not: path and rule.
+
+        Reported, not failed (`--hl-schema-strict`); empty for a strict set.
+        """
+        strict = self.strict_set()
+        if strict is self or name not in strict.names or strict.is_valid(name, body):
+            return []
+        ours = {(v.path, v.keyword) for v in self.check(name, body)}
+        return [
+            Drift(
+                path=v.path,
+                message=f"{v.message} (strict profile: {v.keyword})",
+                keyword=v.keyword,
+                expected=v.expected,
+                actual=v.actual,
+            )
+            for v in strict.validate(name, body)
+            if (v.path, v.keyword) not in ours
+        ]
+
     def __repr__(self) -> str:
-        return f"<SchemaSet {len(self._schemas)} schemas, {len(self._routes)} routes>"
+        return (
+            f"<SchemaSet {len(self._schemas)} schemas, {len(self._routes)} routes, "
+            f"profile {self.profile}>"
+        )
 
 
-def _builtin_origin(name: str) -> str:
-    return str(schema_dir() / f"{name}.json")
+def _builtin_origin(name: str, profile: str = "default") -> str:
+    return str(schema_dir() / ("strict/" if profile == "strict" else "") / f"{name}.json")
 
 
 def _with_id(name: str, schema: dict[str, Any], where: str) -> dict[str, Any]:
@@ -883,8 +1046,15 @@ def _with_id(name: str, schema: dict[str, Any], where: str) -> dict[str, Any]:
 
 
 def _fast_resources(schemas: Mapping[str, dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
-    """The schemas by URI for jsonschema-rs, as `_registry_of` files them."""
-    uris: dict[str, dict[str, Any]] = {f"{BASE_URI}{n}.json": s for n, s in schemas.items()}
+    """The schemas by URI for jsonschema-rs, as `_registry_of` files them.
+
+    Each under the URIs of the built-in of its name in both profiles: a user's file
+    replacing `session` is what the strict page's records reach too.
+    """
+    uris: dict[str, dict[str, Any]] = {}
+    for name, schema in schemas.items():
+        uris[f"{BASE_URI}{name}.json"] = schema
+        uris[f"{BASE_URI}strict/{name}.json"] = schema
     for schema in schemas.values():
         uris.setdefault(schema["$id"], schema)
     return list(uris.items())
@@ -946,12 +1116,18 @@ def _read_schema_dir(directory: pathlib.Path) -> dict[str, tuple[dict[str, Any],
 
 
 @functools.cache
-def _default_set() -> SchemaSet:
+def _default_set(profile: str = "default") -> SchemaSet:
     """The built-ins: known good, so nothing is checked or built until it is needed."""
-    schemas = {name: _load(name) for name in SCHEMA_NAMES}
-    compiled = _Compiled(registry, _validator, _fast_resources(schemas))
+    schemas = {name: _load(name, profile) for name in SCHEMA_NAMES}
+    compiled = _Compiled(
+        functools.partial(registry, profile),
+        functools.partial(_validator, profile=profile),
+        _fast_resources(schemas),
+        DATE_TIME_CHECKS[profile],
+    )
     default = SchemaSet.__new__(SchemaSet)
-    default._setup(schemas, BUILTIN_ROUTES, compiled)
+    twin = functools.partial(_default_set, "strict") if profile == "default" else None
+    default._setup(schemas, BUILTIN_ROUTES, compiled, profile, twin)
     return default
 
 

@@ -61,7 +61,16 @@ def add_options(parser: pytest.Parser) -> None:
         "--hl-schema-strict",
         action="store_true",
         default=None,
-        help="also report properties the schemas do not name (drift); ini hl_schema_strict.",
+        help="also report drift: properties the schemas do not name, and what only the "
+        "strict schema profile refuses (path and rule); not failures. Ini hl_schema_strict.",
+    )
+    group.addoption(
+        "--hl-schema-profile",
+        choices=("default", "strict"),
+        default=None,
+        help="the schemas that fail a test: default (no stricter than the API contract) or "
+        "strict (RFC 3339 dates, id alphabets, non-negative counts, no null). "
+        "Ini hl_schema_profile.",
     )
     group.addoption(
         "--hl-strict",
@@ -90,7 +99,13 @@ def add_options(parser: pytest.Parser) -> None:
     )
     parser.addini("hl_on_expired", "warn (default), fail or rerecord", default="warn")
     parser.addini("hl_record_mode", "default record mode (none)", default="")
-    parser.addini("hl_schema_strict", "report drift (extra properties)", type="bool", default=False)
+    parser.addini(
+        "hl_schema_strict",
+        "report drift (extra properties, strict rules)",
+        type="bool",
+        default=False,
+    )
+    parser.addini("hl_schema_profile", "default or strict: the schemas that fail", default="")
     parser.addini("hl_schema_dir", "directory of schema files adding to or overriding ours")
     parser.addini(
         "hl_routes",
@@ -141,6 +156,7 @@ class Settings:
     on_expired: str = "warn"
     schema_check: bool = True
     schema_strict: bool = False
+    schema_profile: str = "default"
     schema_dir: Path | None = None
     routes: tuple[str, ...] = ()
     secret_env: tuple[str, ...] = ()
@@ -188,6 +204,7 @@ class Settings:
             schema_strict=bool(
                 config.getoption("hl_schema_strict") or config.getini("hl_schema_strict")
             ),
+            schema_profile=_schema_profile(config),
             schema_dir=config.rootpath / schema_dir
             if (schema_dir := config.getini("hl_schema_dir"))
             else None,
@@ -228,6 +245,14 @@ def parse_age(text: str) -> timedelta | None:
             "(m, h, d or w), e.g. 30d"
         )
     return timedelta(**{_UNITS[unit]: int(number)})
+
+
+def _schema_profile(config: pytest.Config) -> str:
+    text = config.getoption("hl_schema_profile") or str(config.getini("hl_schema_profile"))
+    text = text.strip() or "default"
+    if text not in ("default", "strict"):
+        raise HlTestkitError(f"ini hl_schema_profile = {text!r}: expected default or strict")
+    return text
 
 
 def _on_expired(text: str) -> str:

@@ -76,5 +76,5 @@ class RunStats:
         out += [f"  written: {p}" for p in sorted(written)]
         out += self.changed
         out += [f"  not saved (test failed): {p}" for p in sorted(self.discarded)]
-        out += [f"  drift (not in the schema): {d}" for d in self.drift]
+        out += [f"  drift: {d}" for d in self.drift]
         return out

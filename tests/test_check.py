@@ -326,7 +326,10 @@ def test_drift_is_reported_but_does_not_fail(tmp_path: pathlib.Path) -> None:
     )
     out = io.StringIO()
     assert run_check([tmp_path], out) == 0
-    assert "drift: properties the schemas do not name (allowed; not failures)" in out.getvalue()
+    assert (
+        "drift: properties the schemas do not name, and what only the strict profile refuses "
+        "(allowed; not failures)"
+    ) in out.getvalue()
     assert "    $.records[0].new_field: not in the schema (drift)" in out.getvalue()
     report = check_paths([tmp_path])
     [finding] = report.drift
@@ -391,14 +394,40 @@ def test_long_values_are_cut_in_the_details(tmp_path: pathlib.Path) -> None:
 # -- the project's own cassettes ---------------------------------------------------------------
 
 
-def test_the_committed_cassettes_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("profile", ["default", "strict"])
+def test_the_committed_cassettes_pass(monkeypatch: pytest.MonkeyPatch, profile: str) -> None:
     monkeypatch.chdir(REPO)
     out, err = io.StringIO(), io.StringIO()
-    assert run_check([pathlib.Path("cassettes")], out, err=err) == 0, (
+    schemas = SchemaSet.default(profile)
+    assert run_check([pathlib.Path("cassettes")], out, err=err, schemas=schemas) == 0, (
         out.getvalue() + err.getvalue()
     )
-    report = check_paths([pathlib.Path("cassettes")])
+    report = check_paths([pathlib.Path("cassettes")], schemas)
     totals = report.totals()
     assert totals["cassettes"] >= 10
     assert totals["invalid"] == 0
     assert totals["valid"] == totals["interactions"] > 0  # every recorded answer was routed
+    assert report.drift == []  # not even a strict rule: the stand-in answers strictly
+
+
+def test_strict_rules_are_drift_in_check_and_failures_with_the_strict_profile(
+    tmp_path: pathlib.Path,
+) -> None:
+    naive = {**SESSION, "id": "sesh_a.b", "created_at": "2024-05-01T12:34:56.789012"}
+    _cassette(tmp_path / "naive.yaml", _interaction("GET", f"{API}/sessions/sesh_a.b", 200, naive))
+    out = io.StringIO()
+    assert run_check([tmp_path], out) == 0
+    text = out.getvalue()
+    assert (
+        "    $.created_at: '2024-05-01T12:34:56.789012' is not a 'date-time' "
+        "(strict profile: format)"
+    ) in text
+    assert "    $.id: 'sesh_a.b' does not match '^sesh_[A-Za-z0-9_-]+$(?!\\\\n)' " in text
+    drift = check_paths([tmp_path]).as_json()["cassettes"][0]["drift"][0]["properties"]
+    assert [(d["path"], d["keyword"]) for d in drift] == [
+        ("$.created_at", "format"),
+        ("$.id", "pattern"),
+    ]
+    strict = io.StringIO()
+    assert run_check([tmp_path], strict, schemas=SchemaSet.default("strict")) == 1
+    assert "2 violations" in strict.getvalue()

@@ -51,10 +51,13 @@ def test_wheel_carries_schemas_and_py_typed(wheel: pathlib.Path) -> None:
         names = set(zf.namelist())
         assert "hl_testkit/py.typed" in names
         assert "hl_testkit/schemas.py" in names
-        for name in SCHEMA_NAMES:
-            member = f"hl_testkit/_schemas/{name}.json"
+        files = [f"{name}.json" for name in SCHEMA_NAMES]
+        files += [f"strict/{name}.json" for name in SCHEMA_NAMES]  # the strict profile
+        files.append("openapi.json")  # the stand-in's OpenAPI document
+        for file in files:
+            member = f"hl_testkit/_schemas/{file}"
             assert member in names
-            assert zf.read(member) == (REPO / "schemas" / f"{name}.json").read_bytes()
+            assert zf.read(member) == (REPO / "schemas" / file).read_bytes()
 
 
 def test_installed_wheel_loads_its_own_schemas(wheel: pathlib.Path, tmp_path: pathlib.Path) -> None:
@@ -71,6 +74,12 @@ def test_installed_wheel_loads_its_own_schemas(wheel: pathlib.Path, tmp_path: pa
         assert s.load_schema("session")["title"] == "SessionResponse"
         assert s.validate("session_created", {{"id": "sesh_1"}}) == []
         assert [v.keyword for v in s.validate("session", {{"id": "sesh_1"}})] == ["required"] * 3
+        strict = s.SchemaSet.default("strict")
+        assert [v.keyword for v in strict.validate("session_created", {{"id": "sesh_a.b"}})] == [
+            "pattern"
+        ]
+        from hl_testkit.standin.app import openapi_document
+        assert b'"openapi": "3.1.0"' in openapi_document()
         """
     )
     # cwd=tmp_path keeps the source tree off sys.path; PYTHONPATH puts the install first.

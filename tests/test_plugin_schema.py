@@ -97,7 +97,36 @@ def test_drift_is_reported_only_when_strict(pytester: pytest.Pytester) -> None:
     assert "not in the schema" not in plain.stdout.str()
     strict = pytester.runpytest("--hl-schema-strict")
     strict.assert_outcomes(passed=1)
-    strict.stdout.fnmatch_lines(["*drift (not in the schema)*$.brand_new_field*"])
+    strict.stdout.fnmatch_lines(["*drift: *$.brand_new_field: not in the schema (drift)*"])
+
+
+def test_strict_rules_are_drift_unless_the_strict_profile_is_asked_for(
+    pytester: pytest.Pytester,
+) -> None:
+    path = _record(pytester)
+    # What the contract allows and the strict reading does not: a naive date, a dot.
+    _tamper(path, created_at="2024-05-01T12:34:56.789012", id="sesh_a.b")
+    pytester.runpytest().assert_outcomes(passed=1)
+    drift = pytester.runpytest("--hl-schema-strict")
+    drift.assert_outcomes(passed=1)
+    # Quoted in docs/troubleshooting.md (Drift), with <cassette> for the path.
+    expected = (
+        f"  drift: {path}, interaction 0: GET /sessions/sesh_demo -> 200, schema session: "
+        "$.created_at: '2024-05-01T12:34:56.789012' is not a 'date-time' "
+        "(strict profile: format); $.id: 'sesh_a.b' does not match "
+        "'^sesh_[A-Za-z0-9_-]+$(?!\\\\n)' (strict profile: pattern)"
+    )
+    assert expected in drift.stdout.lines
+    failed = pytester.runpytest("--hl-schema-profile=strict")
+    failed.assert_outcomes(passed=1, errors=1)
+    failed.stdout.fnmatch_lines(
+        ["*1 response body(ies) break their JSON Schema*", "*$.created_at: *(format)", "*$.id: *"]
+    )
+    pytester.makeini("[pytest]\nhl_schema_profile = strict\n")
+    pytester.runpytest().assert_outcomes(passed=1, errors=1)
+    pytester.makeini("[pytest]\nhl_schema_profile = lax\n")
+    bad = pytester.runpytest()
+    assert "ini hl_schema_profile = 'lax': expected default or strict" in bad.stderr.str()
 
 
 def _bad_answer(request: BaseHTTPRequestHandler) -> dict[str, object]:

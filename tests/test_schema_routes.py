@@ -320,11 +320,11 @@ def test_valid_bodies_pass_through_their_routes(
             "GET",
             "/sessions?project_id=pr_1",
             200,
-            _page(_session(), _session(datapoints_count=-2), total="9"),
-            [("$.records[1].datapoints_count", "minimum"), ("$.total", "type")],
+            _page(_session(), _session(datapoints_count=-2.5), total="9"),
+            [("$.records[1].datapoints_count", "type"), ("$.total", "type")],
         ),
         ("GET", "/sessions", 422, {"detail": "bad"}, [("$.detail", "type")]),
-        ("GET", "/sessions/x", 404, {"message": "Not Found"}, [("$", "required")]),
+        ("GET", "/sessions/x", 404, ["Not Found"], [("$", "type")]),
         # the route decides the schema: a session body is not a page
         ("GET", "/sessions", 200, _session(), [("$", "required")] * 4),
     ],
@@ -412,10 +412,19 @@ def test_user_schema_with_its_own_id_replaces_the_builtin(tmp_path: pathlib.Path
 def test_user_schema_still_checks_date_time(tmp_path: pathlib.Path) -> None:
     _write(tmp_path, "stamp", {"type": "string", "format": "date-time"})
     custom = SchemaSet.with_extra(tmp_path)
-    assert custom.is_valid("stamp", "2024-02-29T00:00:00Z")
-    for bad in ("2024-02-30T00:00:00Z", "2024-05-01", "not-a-date", "2024-05-01T12:00:00"):
-        assert not custom.is_valid("stamp", bad)
-        assert _found(custom.validate("stamp", bad)) == [("$", "format")]
+    strict = SchemaSet.with_extra(tmp_path, profile="strict")
+    for good in ("2024-02-29T00:00:00Z", "1998-12-31T23:59:60Z"):
+        assert custom.is_valid("stamp", good)
+        assert strict.is_valid("stamp", good)
+    for bad in ("2024-02-30T00:00:00Z", "2024-05-01", "not-a-date", "2024-05-01T25:00:00"):
+        for schema_set in (custom, strict):
+            assert not schema_set.is_valid("stamp", bad)
+            assert _found(schema_set.validate("stamp", bad)) == [("$", "format")]
+    # Naive: ISO 8601 as the SDK reads it (default), not RFC 3339 (strict).
+    assert custom.is_valid("stamp", "2024-05-01T12:00:00")
+    assert _found(strict.validate("stamp", "2024-05-01T12:00:00")) == [("$", "format")]
+    [drift] = custom.strict_drift("stamp", "2024-05-01T12:00:00")
+    assert (drift.path, drift.keyword) == ("$", "format")
 
 
 def test_user_schema_in_another_draft(tmp_path: pathlib.Path) -> None:
@@ -676,3 +685,31 @@ def test_check_answers_a_valid_body_without_the_full_report(
     assert calls == []
     default.check("session", _session(id=1))
     assert calls == ["session"]
+
+
+# -- profiles: a user's schemas reach the strict profile too --------------------------------
+
+
+def test_a_users_session_replaces_the_built_in_in_both_profiles(tmp_path: pathlib.Path) -> None:
+    mine = {**schemas.load_schema("session"), "required": ["id", "tenant"]}
+    del mine["$id"]
+    _write(tmp_path, "session", mine)
+    page = _page(_session(datapoints_count=-1))
+    for profile in ("default", "strict"):
+        custom = SchemaSet.with_extra(tmp_path, profile=profile)
+        # The page's records (built-in page, either profile) reach the user's session.
+        assert _found(custom.check("session_page", page)) == [("$.records[0]", "required")]
+    # The user's session has no minimum: the strict page adds nothing to it.
+    custom = SchemaSet.with_extra(tmp_path)
+    assert [d.path for d in custom.strict_drift("session_page", {**page, "total": -1})] == [
+        "$.total"
+    ]
+
+
+def test_the_marker_schema_keeps_its_strict_twin() -> None:
+    chosen = SchemaSet.default().overriding_success("session_created")
+    assert chosen.route_for("GET", "/sessions/sesh_1", 200) == "session_created"
+    [drift] = chosen.strict_drift("session_created", {"id": "sesh_a.b"})
+    assert (drift.path, drift.keyword) == ("$.id", "pattern")
+    assert chosen.strict_set().route_for("GET", "/sessions/sesh_1", 200) == "session_created"
+    assert SchemaSet.default("strict").strict_drift("session_created", {"id": "sesh_a.b"}) == []

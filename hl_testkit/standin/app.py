@@ -5,6 +5,7 @@ Routes, under `/v4`:
     POST /v4/sessions                            201 {"id": "sesh_..."}
     GET  /v4/sessions/{id}                       200 SessionResponse | 404
     GET  /v4/sessions?project_id=&page=&size=    200 PaginatedDataSessionResponse | 422
+    GET  /v4/openapi.json                        200 the OpenAPI 3.1 document of all this
 
 Like the FastAPI service it stands in for: routing comes first (404 "Not
 Found", 405 with `Allow`), then the `X-API-KEY` check (401), then query
@@ -25,6 +26,7 @@ it the app falls back to `SCRIPT_NAME` + `PATH_INFO`, where `%2F` is lost.
 
 from __future__ import annotations
 
+import functools
 import hmac
 import json
 import re
@@ -51,6 +53,8 @@ MAX_BODY_BYTES = 1024 * 1024
 LOG_MAX_REQUESTS = 1000
 #: ...and at most this many bytes of their bodies in all.
 LOG_MAX_BODY_BYTES = 8 * 1024 * 1024
+#: Where the stand-in serves its OpenAPI document (no key needed, as FastAPI's).
+OPENAPI_PATH = API_PREFIX + "/openapi.json"
 DEFAULT_PAGE = 1
 DEFAULT_SIZE = 10
 
@@ -164,6 +168,8 @@ class StandinApp:
                 return _fault_reply(fault)
             self.faults.sleep(fault.delay)
 
+        if request.path == OPENAPI_PATH and request.method == "GET":
+            return Reply(200, openapi_document())
         route = _route(request.path)
         if route is None:
             return _json_reply(404, {"detail": "Not Found"})
@@ -206,6 +212,14 @@ class StandinApp:
         if problems or project_id is None or page is None or size is None:
             return _json_reply(422, {"detail": problems})
         return _json_reply(200, self.store.list(project_id, page, size).to_body())
+
+
+@functools.cache
+def openapi_document() -> bytes:
+    """The stand-in's OpenAPI 3.1 document (`openapi.json`, shipped beside the schemas)."""
+    from hl_testkit.schemas import schema_dir  # the schemas module is not needed otherwise
+
+    return (schema_dir() / "openapi.json").read_bytes()
 
 
 def _fault_reply(fault: Fault) -> Reply:
