@@ -414,7 +414,7 @@ def _two(tmp_path: Path) -> None:
     write(tmp_path / "old.yaml", exchange("GET", "/sessions/sesh_a1", session()))
     write(
         tmp_path / "new.yaml",
-        exchange("GET", "/sessions/sesh_a1", session(datapoints_count=-1, tag="a|b")),
+        exchange("GET", "/sessions/sesh_a1", session(created_at="yesterday", tag="a|b")),
         exchange("POST", "/sessions", {"id": "sesh_2"}, status=201),
     )
 
@@ -435,12 +435,11 @@ def test_json_format(tmp_path: Path) -> None:
     assert cassette["path"] == "new.yaml"
     first, second = cassette["interactions"]
     assert first["request"] == "GET /sessions/sesh_a1"
-    assert {"kind": "value changed", "path": "body.datapoints_count", "old": 2, "new": -1} in first[
-        "changes"
-    ]
+    changed = {"kind": "value changed", "path": "body.created_at"}
+    assert {**changed, "old": "2024-01-01T00:00:00Z", "new": "yesterday"} in first["changes"]
     schema = [c for c in first["changes"] if c["kind"] == "schema violation"]
-    assert schema[0]["path"] == "body.datapoints_count"
-    assert "minimum" in schema[0]["message"]
+    assert schema[0]["path"] == "body.created_at"
+    assert "date-time" in schema[0]["message"]
     assert second["changes"] == [
         {"kind": "interaction added", "path": "", "old": None, "new": None}
     ]
@@ -461,7 +460,7 @@ def test_markdown_format_is_a_table_for_a_job_summary(tmp_path: Path) -> None:
     assert "| cassette | interaction | change | path | old | new |" in lines
     assert (
         "| `new.yaml` | #0 `GET /sessions/sesh_a1 -> 200` | value changed "
-        "| `body.datapoints_count` | `2` | `-1` |"
+        '| `body.created_at` | `"2024-01-01T00:00:00Z"` | `"yesterday"` |'
     ) in lines
     assert '| `body.tag` |  | `"a\\|b"` |' in out  # a pipe does not break the table
     assert "| `new.yaml` | #1 `POST /sessions -> 201` | interaction added |  |  |  |" in lines

@@ -151,8 +151,9 @@ def test_the_recipe_writes_the_diff_to_the_job_summary(rerecorded: Path) -> None
 def test_the_recipe_fails_on_a_schema_violation(rerecorded: Path) -> None:
     get = rerecorded / GET
     text = get.read_text(encoding="utf-8")
-    assert "datapoints_count: 3" in text
-    get.write_text(text.replace("datapoints_count: 3", "datapoints_count: -3"), encoding="utf-8")
+    assert "created_at: '2024-01-01T00:00:00Z'" in text
+    broken = text.replace("created_at: '2024-01-01T00:00:00Z'", "created_at: yesterday")
+    get.write_text(broken, encoding="utf-8")
     summary = rerecorded / "summary.md"
     codes = {s["name"]: _run_step(s, rerecorded, summary) for s in _local_steps()}
     assert codes == {
@@ -162,4 +163,4 @@ def test_the_recipe_fails_on_a_schema_violation(rerecorded: Path) -> None:
     }
     text = summary.read_text(encoding="utf-8")
     assert "A new body breaks its JSON Schema: the API changed shape." in text
-    assert "| schema violation: -3 is less than the minimum of 0" in text
+    assert "| schema violation: 'yesterday' is not a 'date-time'" in text
