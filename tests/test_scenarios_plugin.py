@@ -567,6 +567,34 @@ def test_last_failed_reruns_only_the_failed_scenario(pytester: pytest.Pytester) 
     assert "::good" not in again.stdout.str()
 
 
+def test_last_failed_reruns_only_the_failed_parametrize_row(pytester: pytest.Pytester) -> None:
+    # pytest 9 parses a cached node id's "[...]" as parameters: the row's id must be built
+    # the same way, or --lf matches nothing, runs everything and keeps the stale entry.
+    rows = """\
+        scenarios:
+          - name: pages
+            parametrize:
+              - {id: first, page: 1, count: 10}
+              - {id: last, page: 3, count: COUNT}
+            steps:
+              - list: {project_id: pr_demo, page: "{page}", size: 10}
+                expect: {body: {records: {$length: "{count}"}}}
+        """
+    write(pytester, "test_rows.hl.yaml", rows.replace("COUNT", "3"))
+    pytester.runpytest("--hl-record-mode=once").assert_outcomes(passed=2)
+    write(pytester, "test_rows.hl.yaml", rows.replace("COUNT", "4"))
+    pytester.runpytest().assert_outcomes(passed=1, failed=1)
+    again = pytester.runpytest("--lf", "-v")
+    again.assert_outcomes(failed=1)
+    match_lines(again, ["run-last-failure: rerun previous 1 failure*", "*::pages[last] FAILED*"])
+    assert "pages[first]" not in again.stdout.str()
+    write(pytester, "test_rows.hl.yaml", rows.replace("COUNT", "3"))
+    pytester.runpytest("--lf").assert_outcomes(passed=1)
+    cleared = pytester.runpytest("--lf", "-v")  # the fixed row left the cache
+    cleared.assert_outcomes(passed=2)
+    match_lines(cleared, ["run-last-failure: no previously failed tests, not deselecting*"])
+
+
 def test_a_scenario_and_a_python_test_side_by_side_under_xdist(pytester: pytest.Pytester) -> None:
     pytest.importorskip("xdist")
     write(pytester, "test_flow.hl.yaml", MULTI_STEP)
