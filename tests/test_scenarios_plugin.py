@@ -523,8 +523,11 @@ def test_schema_false_turns_the_schema_check_off_for_one_scenario(
             "*::unchecked PASSED*",
             "*break their JSON Schema*",
             "*$.datapoints_count: 'x' is not of type 'integer'*",
+            "*If the API changed on purpose, update the schema (ini hl_schema_dir) or turn the "
+            "check off for this test: schema: false in scenario 'checked' of test_schema.hl.yaml.",
         ],
     )
+    assert "hl_cassette(schema=False)" not in result.stdout.str()  # a marker is for Python
 
 
 def test_a_changed_step_misses_with_its_step_and_the_rerecord_command(

@@ -117,6 +117,8 @@ class ScenarioItem(pytest.Item):
         super().__init__(**kwargs)
         self.case = case
         self.shown = shown
+        # Read by the schema failure message: the fix as written in a scenario file.
+        self.schema_off_hint = f"schema: false in scenario {case.scenario.name!r} of {shown}"
         self.variables: dict[str, Any] = {}
         self.step: Step | None = None
         self._cassette: Iterator[Recording] | None = None
