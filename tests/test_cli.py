@@ -34,6 +34,10 @@ def test_demo_records_replays_validates_and_scans() -> None:
     assert "6 of 6 bodies valid" in text
     assert "GET /sessions?project_id=pr_demo&page=0 → 422" in text
     assert text.rstrip().endswith("all phases held")
+    first = text.splitlines()[0]
+    assert first.endswith(" (a temporary directory, removed at the end)")
+    root = pathlib.Path(first.removeprefix("hl-testkit demo in ").split(" (")[0])
+    assert not root.exists()  # as the first line says
 
 
 def test_installed_script_shows_help_with_every_command() -> None:
