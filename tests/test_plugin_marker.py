@@ -1,4 +1,4 @@
-"""Mistakes in the marker and in true/false ini keys: each says what to write instead."""
+"""Mistakes in the marker and in ini values: each says what to write instead."""
 
 from __future__ import annotations
 
@@ -127,3 +127,28 @@ def test_a_true_false_ini_key_with_another_value_is_named(
         f"ERROR: hl-testkit: ini {key}: invalid truth value 'maybe'; write {key} = true or "
         f"{key} = false (also accepted: yes/no, on/off, 1/0)"
     ) in result.stderr.str()
+
+
+@pytest.mark.parametrize(
+    ("ini", "message"),
+    [
+        (
+            "hl_schema_dir = nope\n",
+            "ERROR: schema directory * does not exist or is not a directory",
+        ),
+        (
+            "hl_routes =\n    GET /projects/{id} 200 project\n",
+            "ERROR: route GET /projects/{id} 200 -> project: no schema named 'project'*",
+        ),
+    ],
+    ids=["schema-dir", "route"],
+)
+def test_a_bad_schema_dir_or_route_is_a_usage_error_exit_4(
+    pytester: pytest.Pytester, ini: str, message: str
+) -> None:
+    # docs/troubleshooting.md says exit 4 (it once said 3).
+    pytester.makeini(f"[pytest]\n{ini}")
+    pytester.makepyfile(test_it="def test_it():\n    pass\n")
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR == 4
+    result.stderr.fnmatch_lines([message])
