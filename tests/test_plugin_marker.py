@@ -150,5 +150,6 @@ def test_a_bad_schema_dir_or_route_is_a_usage_error_exit_4(
     pytester.makeini(f"[pytest]\n{ini}")
     pytester.makepyfile(test_it="def test_it():\n    pass\n")
     result = pytester.runpytest()
-    assert result.ret == pytest.ExitCode.USAGE_ERROR == 4
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert int(result.ret) == 4
     result.stderr.fnmatch_lines([message])
