@@ -34,23 +34,15 @@ _FENCE = re.compile(r"^```([^\n]*)\n(.*?)^```", re.S | re.M)
 NOT_YET_PRODUCED = {
     ("scenarios.md", "_____________________________ scenario list_pages[last] __________"),
     ("troubleshooting.md", "  drift (not in the schema): <cassette>, interaction 0: GET /sessi"),
-    ("troubleshooting.md", "---------------------------------- hl-testkit --------------------"),
     ("troubleshooting.md", "@pytest.mark.hl_cassette(name='../../outside') points outside the "),
-    ("troubleshooting.md", "@pytest.mark.hl_cassette(schema='nosuch'): no schema of that name;"),
     ("troubleshooting.md", "The cassette <cassette> was written anyway, each such interaction "),
     ("troubleshooting.md", "ValueError: secret value 'X' is shorter than 6 characters; scrubbi"),
     ("troubleshooting.md", "a br (brotli) encoded body cannot be checked for secrets: install "),
     ("troubleshooting.md", "cassette /repo/cassettes/tests/test_x/test_y.yaml, line 14, column"),
     ("troubleshooting.md", "cassette <path>: could not take its lock <path>.lock within 30s; a"),
     ("troubleshooting.md", "cassettes/tests/test_x/test_y.yaml:2: secret, raw (HUMANLOOP_API_K"),
-    ("troubleshooting.md", "hl-testkit (--hl-strict): <cassette> holds 1 interaction(s) this t"),
-    ("troubleshooting.md", "hl-testkit blocked a TCP connection to 93.184.216.34:80: the netwo"),
-    ("troubleshooting.md", "hl-testkit blocked a name lookup to example.com:443: the network b"),
     ("troubleshooting.md", "hl-testkit refused to write <path>: it would hold HUMANLOOP_API_KE"),
-    ("troubleshooting.md", "hl-testkit scan: 7 file(s) clean (checked for key-shaped strings o"),
     ("troubleshooting.md", "hl-testkit's JSON Schemas are missing: neither <pkg>/_schemas (ins"),
-    ("troubleshooting.md", "hl-testkit: 1 response body(ies) break their JSON Schema"),
-    ("troubleshooting.md", "hl-testkit: cassette <cassette> was recorded on 2020-01-01, longer"),
     ("troubleshooting.md", "hl-testkit: the cassette has no answer for this request"),
     ("troubleshooting.md", "test_env.hl.yaml:13: scenario 'mismatch', step 1 (get): the respon"),
 }
@@ -285,6 +277,58 @@ def _scenarios(root: Path) -> Iterator[str]:
     yield _pytest(project, "--hl-record-mode=once", HL_SIZE="abc")
 
 
+AFTER_THE_RUN = """
+    import socket
+
+    import pytest
+
+    def test_y(sessions):
+        sessions.list(project_id="pr_demo", page=1, size=10)
+        sessions.get(id="sesh_demo")
+
+    def test_old(sessions):
+        sessions.get(id="sesh_demo")
+
+    @pytest.mark.hl_cassette(schema="nosuch")
+    def test_unknown_schema(sessions):
+        pass
+
+    def test_create(sessions):
+        sessions.create()
+
+    def test_api_error(sessions):
+        sessions.get(id="sesh_missing")
+
+    def test_far_host():
+        socket.create_connection(("93.184.216.34", 80))
+
+    def test_name_lookup():
+        socket.getaddrinfo("example.com", 443)
+"""
+
+
+def _after_the_run(root: Path) -> Iterator[str]:
+    """Strict mode, an expired cassette, a broken body, the summary, blocked hosts."""
+    ini = "hl_strict = true\nhl_max_cassette_age = 30d\nhl_on_expired = fail\n"
+    project = _project(root, {"tests/test_x.py": AFTER_THE_RUN}, ini)
+    yield _pytest(project, "--hl-record-mode=once", "-k", "not far and not lookup")
+    test = project / "tests" / "test_x.py"
+    test.write_text(
+        textwrap.dedent(AFTER_THE_RUN).replace(
+            '    sessions.get(id="sesh_demo")\n\ndef test_old', "\ndef test_old"
+        ),
+        encoding="utf-8",
+    )
+    cassettes = project / "cassettes" / "tests" / "test_x"
+    old = cassettes / "test_old.yaml"
+    old.write_text(re.sub(r"recorded_at: .*", "recorded_at: '2020-01-01'", old.read_text()))
+    page = cassettes / "test_y.yaml"
+    broken = re.sub(r"(\n {8}page:) 1", r"\1 one", page.read_text(encoding="utf-8"), count=1)
+    page.write_text(re.sub(r"(\n {8}total:) 23", r"\1 -1", broken, count=1), encoding="utf-8")
+    yield _pytest(project)
+    yield _run([str(BIN / "hl-testkit"), "scan", "cassettes"], project)
+
+
 def _cli(root: Path) -> Iterator[str]:
     tree = root / "cassettes"
     tree.mkdir(parents=True)
@@ -306,6 +350,7 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
         ("markers", _markers),
         ("scenarios", _scenarios),
         ("cli", _cli),
+        ("after", _after_the_run),
     ):
         found += runs(root / name)
     return found
