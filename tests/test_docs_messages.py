@@ -33,10 +33,6 @@ _FENCE = re.compile(r"^```([^\n]*)\n(.*?)^```", re.S | re.M)
 #: Untagged blocks (doc, first line) still to be given a producing run here.
 NOT_YET_PRODUCED = {
     ("scenarios.md", "_____________________________ scenario list_pages[last] __________"),
-    ("troubleshooting.md", "  drift (not in the schema): <cassette>, interaction 0: GET /sessi"),
-    ("troubleshooting.md", "@pytest.mark.hl_cassette(name='../../outside') points outside the "),
-    ("troubleshooting.md", "The cassette <cassette> was written anyway, each such interaction "),
-    ("troubleshooting.md", "ValueError: secret value 'X' is shorter than 6 characters; scrubbi"),
     ("troubleshooting.md", "a br (brotli) encoded body cannot be checked for secrets: install "),
     ("troubleshooting.md", "cassette <path>: could not take its lock <path>.lock within 30s; a"),
     ("troubleshooting.md", "hl-testkit refused to write <path>: it would hold HUMANLOOP_API_KE"),
@@ -195,7 +191,7 @@ MARKERS = """
     def test_two_positionals(sessions):
         pass
 
-    @pytest.mark.hl_cassette(name="../../outside")
+    @pytest.mark.hl_cassette(name="../../../outside")
     def test_outside(sessions):
         pass
 
@@ -223,6 +219,8 @@ FIXTURE = """
 def _markers(root: Path) -> Iterator[str]:
     project = _project(root, {"tests/test_x.py": MARKERS, "tests/test_fixture.py": FIXTURE})
     yield _pytest(project, "tests/test_x.py")
+    # Refused where the cassette would be written; mode once (typed) wins over the marker's.
+    yield _pytest(project, "tests/test_x.py", "--hl-record-mode=once", "-k", "outside")
     yield _pytest(project, "tests/test_fixture.py")
     (project / "tests" / "test_fixture.py").write_text(
         textwrap.dedent(FIXTURE).replace(
@@ -321,11 +319,22 @@ def _after_the_run(root: Path) -> Iterator[str]:
     old.write_text(re.sub(r"recorded_at: .*", "recorded_at: '2020-01-01'", old.read_text()))
     page = cassettes / "test_y.yaml"
     broken = re.sub(r"(\n {8}page:) 1", r"\1 one", page.read_text(encoding="utf-8"), count=1)
-    page.write_text(re.sub(r"(\n {8}total:) 23", r"\1 -1", broken, count=1), encoding="utf-8")
+    broken = re.sub(r"(\n {8}total:) 23", r"\1 -1\n        extra_prop: 1", broken, count=1)
+    page.write_text(broken, encoding="utf-8")
     cut = cassettes / "test_create.yaml"  # its last line cut short, as by a crashed copy
     cut.write_bytes(cut.read_bytes()[:-3])
-    yield _pytest(project)
+    yield _pytest(project, "--hl-schema-strict")
     yield _run([str(BIN / "hl-testkit"), "scan", "cassettes"], project)
+
+
+def _short_secret_and_schema_drift_while_recording(root: Path) -> Iterator[str]:
+    short = "from hl_testkit.scrub import DEFAULT_RULES; DEFAULT_RULES.extended(values={'X': 'X'})"
+    yield _run([sys.executable, "-c", short], REPO)
+    # The API "changed": our schema for a created session now wants a field it lacks.
+    schema = '{"type": "object", "required": ["nope"]}'
+    files = {"my_schemas/session_created.json": schema, "tests/test_x.py": RECORDED}
+    project = _project(root, files, "hl_schema_dir = my_schemas\n")
+    yield _pytest(project, "--hl-record-mode=once", "-k", "test_method")
 
 
 def _cli(root: Path) -> Iterator[str]:
@@ -351,7 +360,7 @@ def _cli(root: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def outputs(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
-    """What the program prints in every situation the docs quote (about 20 runs)."""
+    """What the program prints in every situation the docs quote (about 30 runs)."""
     root = tmp_path_factory.mktemp("messages")
     found: list[str] = []
     for name, runs in (
@@ -361,6 +370,7 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
         ("scenarios", _scenarios),
         ("cli", _cli),
         ("after", _after_the_run),
+        ("recording", _short_secret_and_schema_drift_while_recording),
     ):
         found += runs(root / name)
     return found
