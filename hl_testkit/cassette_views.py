@@ -51,23 +51,40 @@ def describe(path: Path) -> dict[str, Any]:
 
 
 def run_ls(paths: list[Path], out: TextIO, err: TextIO, fmt: str = "text") -> int:
-    """One line per cassette: interactions, where and when it was recorded."""
+    """One line per cassette: interactions, where and when it was recorded.
+
+    A corrupt cassette is named on `err` and the others are still listed (exit 2).
+    """
     try:
-        described = [describe(p) for p in _files(paths)]
-    except (OSError, HlTestkitError) as exc:
+        files = _files(paths)
+    except OSError as exc:
         err.write(f"hl-testkit ls: {exc}\n")
         return 2
+    described, unreadable = [], []
+    for path in files:
+        try:
+            described.append(describe(path))
+        except (OSError, HlTestkitError) as exc:
+            unreadable.append(path)
+            err.write(f"hl-testkit ls: {exc}\n")
     if fmt == "json":
         out.write(json.dumps(described, indent=2) + "\n")
-        return 0
-    for d in described:
-        marked = sum(bool(i["schema_violations"]) for i in d["interactions"])
-        flag = f", {marked} breaking its schema" if marked else ""
-        out.write(
-            f"{d['path']}: {len(d['interactions'])} interaction(s){flag}; "
-            f"recorded against {d['recorded_against'] or '?'} on {d['recorded_at'] or '?'}\n"
+    else:
+        for d in described:
+            marked = sum(bool(i["schema_violations"]) for i in d["interactions"])
+            flag = f", {marked} breaking its schema" if marked else ""
+            out.write(
+                f"{d['path']}: {len(d['interactions'])} interaction(s){flag}; "
+                f"recorded against {d['recorded_against'] or '?'} on {d['recorded_at'] or '?'}\n"
+            )
+        out.write(f"{len(described)} cassette(s)\n")
+    if unreadable:
+        out.flush()  # the listing, then the line that sums up what is missing from it
+        err.write(
+            f"hl-testkit ls: {len(unreadable)} cassette(s) could not be read (named above); "
+            "`hl-testkit show FILE` shows where, re-recording the test replaces the file\n"
         )
-    out.write(f"{len(described)} cassette(s)\n")
+        return 2
     return 0
 
 

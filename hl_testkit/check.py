@@ -344,7 +344,8 @@ def _summary(report: CheckReport) -> str:
             f"in {broken} cassette{'s' if broken != 1 else ''}"
         )
     if report.errors:
-        return f"ERROR: {len(report.errors)} path(s) or cassette(s) could not be read (see above)"
+        count = len(report.errors)
+        return f"ERROR: {count} path(s) or cassette(s) could not be read (listed above, on stderr)"
     return f"OK: all {routed} routed interactions valid"
 
 
@@ -368,6 +369,10 @@ def run_check(
         err.write(f"hl-testkit check: unknown format {fmt!r}; use one of {', '.join(FORMATS)}\n")
         return 2
     report = check_paths(paths, schemas, progress)
+    # First, so that the summary's "listed above" holds on a terminal.
+    for error in report.errors:
+        err.write(f"hl-testkit check: {error}\n")
+    err.flush()
     if fmt == "json":
         out.write(json.dumps(report.as_json(), indent=2, ensure_ascii=False, default=repr) + "\n")
     else:
@@ -376,6 +381,4 @@ def run_check(
         if details:
             out.write("\n" + details)
         out.write("\n" + _summary(report) + "\n")
-    for error in report.errors:
-        err.write(f"hl-testkit check: {error}\n")
     return report.exit_code

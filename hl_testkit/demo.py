@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import io
 import os
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -57,31 +59,42 @@ class Phase:
 
 
 def run_demo(out: TextIO, *, keep: Path | None = None) -> int:
-    """Run the phases in a temporary project (or `keep`); 0 when every phase held."""
-    with tempfile.TemporaryDirectory(prefix="hl-testkit-demo-") as tmp:
-        root = keep or Path(tmp)
-        root.mkdir(parents=True, exist_ok=True)
-        (root / "test_demo_sessions.py").write_text(SUITE, encoding="utf-8")
-        (root / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
-        out.write(f"hl-testkit demo in {root}\n")
-        phases: list[Phase] = []
-        for name, step in (
-            ("record", lambda: _pytest(root, "--hl-record-mode=once")),
-            ("replay", lambda: _pytest(root, note="mode none, network blocked")),
-            ("validate", lambda: _check(root)),
-            ("scan", lambda: _scan(root)),
-        ):
-            phase = _timed(name, step)
-            phases.append(phase)
-            out.write(f"  {phase.name:<9} {'ok ' if phase.ok else 'FAIL'} {phase.seconds:6.2f} s  ")
-            out.write(f"{phase.detail}\n")
-            if not phase.ok:
-                break
-        if all(p.ok for p in phases):
-            out.write(_what_was_recorded(root / "cassettes"))
+    """Run the phases in a temporary project (or `keep`); 0 when every phase held.
+
+    The temporary project is removed when every phase held, and kept (and named)
+    when one failed, so that what went wrong can be looked at.
+    """
+    root = keep or Path(tempfile.mkdtemp(prefix="hl-testkit-demo-"))
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "test_demo_sessions.py").write_text(SUITE, encoding="utf-8")
+    (root / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
+    removed = " (a temporary directory, removed at the end)" if keep is None else ""
+    out.write(f"hl-testkit demo in {root}{removed}\n")
+    phases: list[Phase] = []
+    for name, step in (
+        ("record", lambda: _pytest(root, "--hl-record-mode=once")),
+        ("replay", lambda: _pytest(root, note="mode none, network blocked")),
+        ("validate", lambda: _check(root)),
+        ("scan", lambda: _scan(root)),
+    ):
+        phase = _timed(name, step)
+        phases.append(phase)
+        out.write(f"  {phase.name:<9} {'ok ' if phase.ok else 'FAIL'} {phase.seconds:6.2f} s  ")
+        out.write(f"{phase.detail}\n")
+        if not phase.ok:
+            break
     failed = [p.name for p in phases if not p.ok]
-    out.write("all phases held\n" if not failed else f"failed: {', '.join(failed)}\n")
-    return 0 if not failed else 1
+    if not failed:
+        out.write(_what_was_recorded(root / "cassettes"))
+        if keep is None:
+            shutil.rmtree(root, ignore_errors=True)
+        out.write("all phases held\n")
+        return 0
+    out.write(
+        f"failed: {', '.join(failed)}; the suite and its cassettes are kept in {root} "
+        f"(run `python -m pytest` there to see the whole output)\n"
+    )
+    return 1
 
 
 def _timed(name: str, step: Callable[[], tuple[bool, str]]) -> Phase:
@@ -104,8 +117,38 @@ def _pytest(root: Path, *args: str, note: str = "") -> tuple[bool, str]:
     summary = next((line for line in lines if "cassette(s) used" in line), "")
     outcome = lines[-1].strip("= ") if lines else "no output"
     if result.returncode != 0:
-        return False, f"{outcome}\n{result.stdout[-2000:]}{result.stderr[-2000:]}"
+        return False, f"{outcome}\n{failure_detail(result.stdout, result.stderr)}"
     return True, f"{outcome}{f' ({note})' if note else ''}; {summary}"
+
+
+def failure_detail(stdout: str, stderr: str, limit: int = 40) -> str:
+    """What a failed pytest run says about its failures, in whole lines, indented.
+
+    From the failures section on (the error itself, not the last bytes of the
+    output); when that is long, the lines that name errors, then the summary.
+    """
+    lines = stdout.splitlines()
+    start = next(
+        (n for n, line in enumerate(lines) if re.fullmatch(r"=+ (FAILURES|ERRORS) =+", line)), 0
+    )
+    shown = [line for line in [*lines[start:], *stderr.splitlines()] if line.strip()]
+    if len(shown) > limit:
+        naming = [_untruncated(line) for line in shown if line.startswith(_NAMING)]
+        left_out = len(shown) - len(naming[:limit])
+        shown = [*naming[:limit], f"({left_out} more line(s) of pytest's output left out)"]
+    return "\n".join(f"    {line}" for line in shown)
+
+
+def _untruncated(line: str) -> str:
+    """pytest cuts a summary line's message to the terminal's width: show the test only
+    (the message is on the `E ` lines)."""
+    if line.startswith(("FAILED ", "ERROR ")) and line.endswith("..."):
+        return line.split(" - ", 1)[0]
+    return line
+
+
+#: Lines of pytest's output that name what went wrong: exceptions, our messages, the summary.
+_NAMING = ("E ", "hl-testkit", "FAILED ", "ERROR ", "ERROR:")
 
 
 def _check(root: Path) -> tuple[bool, str]:

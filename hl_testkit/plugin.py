@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from hl_testkit import scenarios
+from hl_testkit import marker, scenarios
 from hl_testkit.errors import HlTestkitError
 from hl_testkit.recorder import Recording
 from hl_testkit.run import FAILED_KEY, RUN_KEY, HlRun, scrub_rules, short_failure, use_cassette
@@ -45,6 +45,10 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[_RUN] = HlRun.start(Settings.from_config(config))
     except HlTestkitError as exc:  # bad option, ini value, schema dir or route
         raise pytest.UsageError(str(exc)) from None
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    marker.warn_if_unused(item)  # a marker on a test without a cassette changes nothing
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 
-from hl_testkit import diff_command, paths, scrub, store
+from hl_testkit import diff_command, marker, paths, scrub, store
 from hl_testkit.diff import Ignores
 from hl_testkit.errors import HlTestkitError
+from hl_testkit.marker import MarkerOptions
 from hl_testkit.network import NetworkGuard
 from hl_testkit.recorder import Recording, SaveResult, activated
 from hl_testkit.schemas import Route, SchemaSet
@@ -68,14 +69,9 @@ def item_failed(item: pytest.Item) -> bool:
     return item.stash.get(FAILED_KEY, False)
 
 
-def marker_options(item: pytest.Item) -> tuple[str | None, str | None, dict[str, Any]]:
-    """`@pytest.mark.hl_cassette(name, record_mode=..., **vcr_config)` → its parts."""
-    marker = item.get_closest_marker("hl_cassette")
-    if marker is None:
-        return None, None, {}
-    kwargs = dict(marker.kwargs)
-    name = kwargs.pop("name", marker.args[0] if marker.args else None)
-    return name, kwargs.pop("record_mode", None), kwargs
+def marker_options(item: pytest.Item) -> MarkerOptions:
+    """`@pytest.mark.hl_cassette(...)` on `item`, checked (see `hl_testkit.marker`)."""
+    return marker.parse(item.get_closest_marker("hl_cassette"))
 
 
 def scrub_rules(settings: Settings) -> scrub.ScrubRules:
@@ -95,8 +91,9 @@ def use_cassette(
     test_failed: Any,
 ) -> Iterator[Recording]:
     """Load, activate, and at the end save (or not) the cassette of `item`."""
-    name, marker_mode, marker_vcr = marker_options(item)
-    schema_choice = marker_vcr.pop("schema", True)  # False: off; a name: that schema
+    options = marker_options(item)
+    name, marker_mode, marker_vcr = options.name, options.record_mode, options.vcr_config
+    schema_choice = options.schema  # False: off; a name: that schema
     if isinstance(schema_choice, str) and schema_choice not in run.schemas.names:
         raise HlTestkitError(
             f"@pytest.mark.hl_cassette(schema={schema_choice!r}): no schema of that name; "
@@ -168,7 +165,9 @@ def use_cassette(
             f"this test did not play:\n{listed}\n{recording.hint}"
         )
     if outcome is not None and outcome.failures:
-        problems.append(outcome.message(recording, recorded=result.action == "written"))
+        # A scenario turns the check off in its file (`schema: false`), not with a marker.
+        turn_off = getattr(item, "schema_off_hint", "@pytest.mark.hl_cassette(schema=False)")
+        problems.append(outcome.message(recording, result.action == "written", turn_off))
     if problems and not test_failed():
         # The test caught our error and passed anyway: it still must not go green.
         pytest.fail("\n\n".join(problems), pytrace=False)

@@ -193,16 +193,16 @@ class Settings:
             or None,
             api_key=os.environ.get("HUMANLOOP_API_KEY") or None,
             allow_hosts=tuple(allow),
-            strict=bool(config.getoption("hl_strict") or config.getini("hl_strict")),
+            strict=bool(config.getoption("hl_strict") or _ini_flag(config, "hl_strict")),
             guard_children=bool(
-                config.getoption("hl_guard_children") or config.getini("hl_guard_children")
+                config.getoption("hl_guard_children") or _ini_flag(config, "hl_guard_children")
             ),
             max_age=parse_age(str(config.getini("hl_max_cassette_age"))),
             max_age_text=str(config.getini("hl_max_cassette_age")).strip(),
             on_expired=_on_expired(str(config.getini("hl_on_expired"))),
             schema_check=not config.getoption("hl_no_schema"),
             schema_strict=bool(
-                config.getoption("hl_schema_strict") or config.getini("hl_schema_strict")
+                config.getoption("hl_schema_strict") or _ini_flag(config, "hl_schema_strict")
             ),
             schema_profile=_schema_profile(config),
             schema_dir=config.rootpath / schema_dir
@@ -259,6 +259,17 @@ def _on_expired(text: str) -> str:
     if text not in ("warn", "fail", "rerecord"):
         raise HlTestkitError(f"ini hl_on_expired = {text!r}: expected warn, fail or rerecord")
     return text
+
+
+def _ini_flag(config: pytest.Config, name: str) -> bool:
+    """A true/false ini key; pytest's own error does not say which key it read."""
+    try:
+        return bool(config.getini(name))
+    except (ValueError, pytest.UsageError) as exc:  # pytest 9 wraps the ValueError
+        raise HlTestkitError(
+            f"hl-testkit: ini {name}: {exc}; write {name} = true or {name} = false "
+            "(also accepted: yes/no, on/off, 1/0)"
+        ) from None
 
 
 def _record_mode(config: pytest.Config) -> tuple[str, str]:

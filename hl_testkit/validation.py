@@ -21,7 +21,12 @@ class SchemaOutcome:
     failures: list[Finding] = field(default_factory=list)
     drift: list[Finding] = field(default_factory=list)
 
-    def message(self, recording: Recording, recorded: bool) -> str:
+    def message(
+        self,
+        recording: Recording,
+        recorded: bool,
+        turn_off: str = "@pytest.mark.hl_cassette(schema=False)",
+    ) -> str:
         lines = [f"hl-testkit: {len(self.failures)} response body(ies) break their JSON Schema"]
         for finding in self.failures:
             lines.append(f"  {finding.where}")
@@ -33,7 +38,7 @@ class SchemaOutcome:
             )
         lines.append(
             "If the API changed on purpose, update the schema (ini hl_schema_dir) or turn the "
-            "check off for this test: @pytest.mark.hl_cassette(schema=False)."
+            f"check off for this test: {turn_off}."
         )
         return "\n".join(lines)
 

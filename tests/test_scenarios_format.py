@@ -191,6 +191,16 @@ scenarios:
             ":7: expect.status in step 2 (get) of scenario 'x': the number 1000 is not an HTTP "
             "status (100-599)",
         ),
+        (
+            '      - get: {id: x}\n        expect: {status: "201"}\n',
+            ":7: expect.status in step 2 (get) of scenario 'x' must be an integer: remove the "
+            "quotes around '201'",
+        ),
+        (
+            '      - list: {project_id: p, page: "2"}\n',
+            ":6: list.page in step 2 (list) of scenario 'x' must be an integer: remove the "
+            "quotes around '2'",
+        ),
     ],
     ids=[
         "typo",
@@ -205,6 +215,8 @@ scenarios:
         "unkept-header",
         "bad-save-path",
         "bad-status",
+        "quoted-status",
+        "quoted-page",
     ],
 )
 def test_each_kind_of_error_names_line_scenario_step_and_what_is_allowed(

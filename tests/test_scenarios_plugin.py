@@ -523,8 +523,11 @@ def test_schema_false_turns_the_schema_check_off_for_one_scenario(
             "*::unchecked PASSED*",
             "*break their JSON Schema*",
             "*$.datapoints_count: 'x' is not of type 'integer'*",
+            "*If the API changed on purpose, update the schema (ini hl_schema_dir) or turn the "
+            "check off for this test: schema: false in scenario 'checked' of test_schema.hl.yaml.",
         ],
     )
+    assert "hl_cassette(schema=False)" not in result.stdout.str()  # a marker is for Python
 
 
 def test_a_changed_step_misses_with_its_step_and_the_rerecord_command(
@@ -565,6 +568,34 @@ def test_last_failed_reruns_only_the_failed_scenario(pytester: pytest.Pytester) 
     again.assert_outcomes(failed=1)
     match_lines(again, ["run-last-failure: rerun previous 1 failure*", "*::bad FAILED*"])
     assert "::good" not in again.stdout.str()
+
+
+def test_last_failed_reruns_only_the_failed_parametrize_row(pytester: pytest.Pytester) -> None:
+    # pytest 9 parses a cached node id's "[...]" as parameters: the row's id must be built
+    # the same way, or --lf matches nothing, runs everything and keeps the stale entry.
+    rows = """\
+        scenarios:
+          - name: pages
+            parametrize:
+              - {id: first, page: 1, count: 10}
+              - {id: last, page: 3, count: COUNT}
+            steps:
+              - list: {project_id: pr_demo, page: "{page}", size: 10}
+                expect: {body: {records: {$length: "{count}"}}}
+        """
+    write(pytester, "test_rows.hl.yaml", rows.replace("COUNT", "3"))
+    pytester.runpytest("--hl-record-mode=once").assert_outcomes(passed=2)
+    write(pytester, "test_rows.hl.yaml", rows.replace("COUNT", "4"))
+    pytester.runpytest().assert_outcomes(passed=1, failed=1)
+    again = pytester.runpytest("--lf", "-v")
+    again.assert_outcomes(failed=1)
+    match_lines(again, ["run-last-failure: rerun previous 1 failure*", "*::pages[last] FAILED*"])
+    assert "pages[first]" not in again.stdout.str()
+    write(pytester, "test_rows.hl.yaml", rows.replace("COUNT", "3"))
+    pytester.runpytest("--lf").assert_outcomes(passed=1)
+    cleared = pytester.runpytest("--lf", "-v")  # the fixed row left the cache
+    cleared.assert_outcomes(passed=2)
+    match_lines(cleared, ["run-last-failure: no previously failed tests, not deselecting*"])
 
 
 def test_a_scenario_and_a_python_test_side_by_side_under_xdist(pytester: pytest.Pytester) -> None:

@@ -51,7 +51,12 @@ class ScenarioFile(pytest.File):
             raise self.CollectError(_collect_message(shown, exc.problems)) from None
         items, problems = [], []
         for case in found:
-            item = ScenarioItem.from_parent(self, name=case.name, case=case, shown=shown)
+            # The node id as a string, parsed the way pytest parses a cached one: pytest 9
+            # reads a row's "[id]" as parameters, and --lf only matches an equal parse.
+            nodeid = f"{self.nodeid}::{case.name}"
+            item = ScenarioItem.from_parent(
+                self, name=case.name, nodeid=nodeid, case=case, shown=shown
+            )
             problems += _apply_marks(item, case, shown)
             items.append(item)
         if problems:
@@ -112,6 +117,8 @@ class ScenarioItem(pytest.Item):
         super().__init__(**kwargs)
         self.case = case
         self.shown = shown
+        # Read by the schema failure message: the fix as written in a scenario file.
+        self.schema_off_hint = f"schema: false in scenario {case.scenario.name!r} of {shown}"
         self.variables: dict[str, Any] = {}
         self.step: Step | None = None
         self._cassette: Iterator[Recording] | None = None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import functools
 import json
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, cast
 
@@ -176,6 +177,9 @@ def _translate(document: Any, error: Any) -> Iterator[tuple[int, str]]:
         wanted = about or " or ".join(_as_list(error.validator_value))
         yield line, f"{here} must be {wanted}, not {describe(instance)}"
         return
+    if keyword == "pattern" and _quoted_integer(instance, schema):
+        yield line, f"{here} must be an integer: remove the quotes around {instance!r}"
+        return
     if keyword in ("pattern", "enum", "minimum", "maximum", "minLength"):
         yield line, f"{here}: {describe(instance)} is not {about or _rule(error)}"
         return
@@ -186,6 +190,16 @@ def _translate(document: Any, error: Any) -> Iterator[tuple[int, str]]:
         yield line, f"{here}: {about or error.message}"
         return
     yield line, f"{here}: {error.message}"
+
+
+def _quoted_integer(instance: Any, schema: dict[str, Any]) -> bool:
+    """`status: "201"`: an integer in quotes where an integer or a "{placeholder}" goes."""
+    placeholder = format_schema()["$defs"]["placeholder"]["pattern"]
+    return (
+        schema.get("pattern") == placeholder
+        and isinstance(instance, str)
+        and re.fullmatch(r"-?[0-9]+", instance.strip()) is not None
+    )
 
 
 def _as_list(value: Any) -> list[str]:
