@@ -100,18 +100,19 @@ def use_cassette(
     config.update(marker_vcr)  # the marker is more specific than the fixture
     mode = record_mode_for_test(run.settings, marker_mode, fixture_mode)
     endpoint = run.target.endpoint(mode)
+    secrets = scrub.known_secrets(
+        os.environ,
+        run.settings.secret_env,
+        extra={**rules.values, "HUMANLOOP_API_KEY": endpoint.api_key},
+    )
     recording = Recording(
-        path=paths.cassette_path_for(run.settings.cassette_dir, item.nodeid, name),
+        path=paths.cassette_path_for(run.settings.cassette_dir, item.nodeid, name, secrets),
         record_mode=mode,
         base_url=endpoint.base_url,
         api_key=endpoint.api_key,
         nodeid=item.nodeid,
         recorded_against=endpoint.recorded_against,
-        secrets=scrub.known_secrets(
-            os.environ,
-            run.settings.secret_env,
-            extra={**rules.values, "HUMANLOOP_API_KEY": endpoint.api_key},
-        ),
+        secrets=secrets,
         rules=rules,
     )
     recording.load()
