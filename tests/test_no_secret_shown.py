@@ -125,7 +125,7 @@ def test_log_records_are_scrubbed_as_they_are_made(pytestconfig: pytest.Config) 
             raise ValueError("bad " + KEY)
         except ValueError as exc:
             failed = logger.makeRecord(
-                "t", logging.ERROR, "f.py", 1, "failed", None, (ValueError, exc, None)
+                "t", logging.ERROR, "f.py", 1, "failed", (), (ValueError, exc, None)
             )
         assert "bad <HUMANLOOP_API_KEY>" in logging.Formatter().format(failed)
         clean = logger.makeRecord("t", logging.INFO, "f.py", 1, "n=%d", (3,), None)
@@ -159,4 +159,4 @@ def test_only_a_failure_to_connect_is_taken_for_one() -> None:
     assert found.tried == f"GET http://127.0.0.1:{port}/v4/sessions"  # no query: it may hold a key
     assert found.reason == "connection refused: nothing listens on that port"
     assert unreachable(ValueError("no"), "http://127.0.0.1:9/v4") is None
-    assert unreachable(requests.HTTPError("500"), "http://127.0.0.1:9/v4") is None
+    assert unreachable(requests.HTTPError("500", response=requests.Response()), "http://x") is None
