@@ -197,6 +197,13 @@ class _Scrubbing:
         return getattr(self._stream, name)
 
 
+def worth_hiding(secrets: Iterable[Secret], key_in_use: str, live: bool) -> list[Secret]:
+    """`secrets` less the key in use when it is not a live one: the replay key and the
+    stand-in's are public, and hiding them would put every replayed test through the
+    scrubber for nothing."""
+    return [s for s in secrets if live or s.value != key_in_use]
+
+
 def guard_of(config: pytest.Config) -> OutputGuard | None:
     guard = config.pluginmanager.get_plugin(PLUGIN_NAME)
     return guard if isinstance(guard, OutputGuard) else None

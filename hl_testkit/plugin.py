@@ -12,7 +12,7 @@ import pytest
 
 from hl_testkit import scenarios, unreachable
 from hl_testkit.errors import HlTestkitError
-from hl_testkit.output_guard import PLUGIN_NAME, OutputGuard, guard_of
+from hl_testkit.output_guard import PLUGIN_NAME, OutputGuard, guard_of, worth_hiding
 from hl_testkit.recorder import Recording
 from hl_testkit.run import FAILED_KEY, RUN_KEY, HlRun, scrub_rules, short_failure, use_cassette
 from hl_testkit.scrub import ScrubRules
@@ -125,7 +125,8 @@ def hl_cassette(
     recording = next(steps)
     guard = guard_of(request.config)
     if guard is not None:  # the key in use and the rules' values: kept out of all output
-        guard.remember(recording.secrets)
+        live = recording.recorded_against == "live"
+        guard.remember(worth_hiding(recording.secrets, recording.api_key, live))
     yield recording
     yield from steps  # the save, after the test
 

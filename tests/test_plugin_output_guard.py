@@ -256,3 +256,31 @@ def test_the_header_shows_the_base_url_without_its_userinfo(
     )
     assert not leaked(output(result))
     assert tree_leaks(pytester.path) == []
+
+
+GUARD_PROBE = """
+def pytest_sessionfinish(session):
+    guard = session.config.pluginmanager.get_plugin("hl-testkit-output-guard")
+    with open("guard.txt", "w", encoding="utf-8") as out:
+        out.write(",".join(s.source for s in guard.secrets))
+"""
+
+
+def test_with_no_key_set_the_guard_stays_idle_in_replay_and_against_the_stand_in(
+    pytester: pytest.Pytester,
+) -> None:
+    """The replay key and the stand-in's are public: hiding them would cost every test."""
+    pytester.makeconftest(GUARD_PROBE)
+    pytester.makepyfile(test_idle="def test_it(sessions):\n    sessions.create()\n")
+    probe = pytester.path / "guard.txt"
+
+    pytester.runpytest("--hl-record-mode=once").assert_outcomes(passed=1)  # the stand-in
+    assert probe.read_text(encoding="utf-8") == ""
+    pytester.runpytest().assert_outcomes(passed=1)  # replay
+    assert probe.read_text(encoding="utf-8") == ""
+
+    values = "\n@pytest.fixture(scope='module')\ndef hl_scrub_rules(hl_scrub_rules):\n"
+    values += "    return hl_scrub_rules.extended(values={'MY_TOKEN': 'tok-0123456789'})\n"
+    pytester.makeconftest("import pytest\n" + GUARD_PROBE + values)
+    pytester.runpytest().assert_outcomes(passed=1)  # a value the user asked to hide: hidden
+    assert probe.read_text(encoding="utf-8") == "MY_TOKEN"
