@@ -13,6 +13,7 @@ the cassettes, any file name, the pytest cache.
 from __future__ import annotations
 
 import base64
+import re
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -147,6 +148,14 @@ def closed_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def readme_message() -> str:
+    """The unreachable-API message as README.md quotes it."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```text\n(hl-testkit: cannot connect.*?)```", readme, re.S)
+    assert len(blocks) == 1
+    return str(blocks[0])
+
+
 def output(result: pytest.RunResult) -> str:
     return result.stdout.str() + "\n" + result.stderr.str()
 
@@ -224,6 +233,9 @@ def test_unreachable_while_recording_is_one_message_for_client_and_sdk(
             ],
             consecutive=True,
         )
+    # The README quotes this message as it is, for port 9 and relative paths.
+    shown = text.replace(f"127.0.0.1:{port}", "127.0.0.1:9").replace(f"{pytester.path}/", "")
+    assert readme_message() in shown
     failures = text.split("= FAILURES =")[1].split("= short test summary")[0]
     for section in failures.split("- Captured log")[::2]:  # the failure text, not the logs
         assert "Traceback" not in section
