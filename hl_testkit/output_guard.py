@@ -82,21 +82,33 @@ class OutputGuard:
             self.scrub_report(report)
         return report
 
+    @pytest.hookimpl(tryfirst=True)  # before the terminal, junitxml and the cache read it
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        # Node ids are scrubbed here, not in makereport: an xdist worker checks that its
+        # report's id is its item's, and its controller (where this runs) prints them.
+        if self.secrets and not hasattr(self.config, "workerinput"):
+            self.scrub_report(report)
+            self.scrub_ids(report)
+
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_make_collect_report(self) -> Iterator[None]:
         report = yield
         if self.secrets:
             self.scrub_report(report)
+            if not hasattr(self.config, "workerinput"):
+                self.scrub_ids(report)
         return report
 
-    def scrub_report(self, report: Any) -> None:
-        """`report`'s text, node id and captured sections, scrubbed in place."""
+    def scrub_ids(self, report: Any) -> None:
+        """`report`'s node id and location (a CollectReport computes its location)."""
         report.nodeid = self.text(report.nodeid)
         location = getattr(report, "location", None)
-        # A CollectReport's location is computed from its node id, scrubbed above.
         if isinstance(report, pytest.TestReport) and location is not None:
             path, line, domain = location
             report.location = (self.text(path), line, self.text(domain))
+
+    def scrub_report(self, report: Any) -> None:
+        """`report`'s failure text and captured sections, scrubbed in place."""
         report.sections = [(title, self.text(content)) for title, content in report.sections]
         longrepr = report.longrepr
         if isinstance(longrepr, tuple):  # a skip: (path, line, reason)

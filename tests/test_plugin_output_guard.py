@@ -204,6 +204,25 @@ def test_no_form_of_the_key_in_output_xml_cassettes_file_names_or_cache(
     assert tree_leaks(pytester.path) == []  # cassettes, file names, cache, XML, anything
 
 
+def test_under_xdist_workers_and_controller_show_no_key_either(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, hostile: HostileServer
+) -> None:
+    """Workers scrub their reports' text; the controller, which prints node ids and
+    writes the XML and the cache, scrubs the ids (a worker must keep its item's id)."""
+    pytester.makepyfile(test_vectors=INNER)
+    monkeypatch.setenv("HUMANLOOP_API_KEY", KEY)
+    monkeypatch.setenv("HUMANLOOP_BASE_URL", hostile.base_url)
+
+    result = pytester.runpytest_subprocess("--hl-record-mode=once", "-n", "2", *FLAGS)
+
+    result.assert_outcomes(**INNER_OUTCOMES)
+    assert "PASSED test_vectors.py::test_parametrized_by_the_key[<HUMANLOOP_API_KEY>]" in (
+        output(result)
+    )
+    assert not leaked(output(result))
+    assert tree_leaks(pytester.path) == []
+
+
 def test_unreachable_while_recording_is_one_message_for_client_and_sdk(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
