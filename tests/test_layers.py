@@ -239,3 +239,19 @@ def test_decoding_is_bounded_in_depth_and_in_work() -> None:
     started = time.perf_counter()
     assert find_leaks(lines, SECRETS) == []
     assert time.perf_counter() - started < 5
+
+
+def test_a_body_gzipped_under_transfer_encoding_is_refused_not_written(tmp_path: Path) -> None:
+    """The scrubber decodes what Content-Encoding names; `Transfer-Encoding: gzip` (which
+    HTTP clients leave compressed) keeps the key out of its reach, so the guard refuses."""
+    path = tmp_path / "test_x.yaml"
+    recording = Recording(path, "once", "https://api.humanloop.com/v4", "t.py::test_x")
+    recording.secrets = SECRETS
+    body = gzip.compress(json.dumps({"echo": KEY}).encode())
+    zipped = interaction("application/json", body, {"Transfer-Encoding": "gzip"})
+    recording.recorded = [recording.clean(zipped)]  # as the recorder keeps it
+    assert recording.recorded[0].response.body == body  # the scrubber could not look inside
+
+    with pytest.raises(LeakError, match=r"HUMANLOOP_API_KEY \(base64 > gzip\) at line"):
+        recording.finish(test_failed=False)
+    assert not path.exists()

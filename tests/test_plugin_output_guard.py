@@ -45,6 +45,10 @@ def test_api_exception_echoing_the_key(sessions):
     sessions.get(id="sesh_missing")  # a 404 whose body echoes the key
 
 
+def test_api_exception_with_the_key_in_its_reason_phrase(sessions):
+    sessions.get(id="sesh_500")  # a 500 whose reason phrase and body echo the key
+
+
 def test_reason_phrase_echoing_the_key(hl_cassette):
     headers = {"X-API-KEY": hl_cassette.api_key}
     got = requests.get(hl_cassette.base_url + "/echo/error", headers=headers, timeout=5)
@@ -87,7 +91,7 @@ def test_skipped_with_the_key(hl_cassette):
 def test_official_sdk(hl_humanloop):
     assert hl_humanloop.sessions.create().status == 201
 """
-INNER_OUTCOMES = {"passed": 4, "failed": 4, "skipped": 1}
+INNER_OUTCOMES = {"passed": 4, "failed": 5, "skipped": 1}
 
 UNREACHABLE = """
 def test_sessions(sessions):
@@ -176,6 +180,8 @@ def test_no_form_of_the_key_in_output_xml_cassettes_file_names_or_cache(
     for shown in (
         "ApiException: (404) Not Found: {'detail': 'no route /v4/sessions/sesh_missing "
         "for key <HUMANLOOP_API_KEY>'}",
+        "ApiException: (500) Server Error <HUMANLOOP_API_KEY>: {'detail': 'internal error for "
+        "key <HUMANLOOP_API_KEY>'}",
         "401 Client Error: Bad Key <HUMANLOOP_API_KEY> for url:",
         "stdout has <HUMANLOOP_API_KEY>",
         "stderr has <HUMANLOOP_API_KEY>",
