@@ -103,7 +103,11 @@ def use_cassette(
     secrets = scrub.known_secrets(
         os.environ,
         run.settings.secret_env,
-        extra={**rules.values, "HUMANLOOP_API_KEY": endpoint.api_key},
+        extra={
+            **rules.values,
+            **scrub.userinfo_secrets(run.settings.base_url),
+            "HUMANLOOP_API_KEY": endpoint.api_key,
+        },
     )
     recording = Recording(
         path=paths.cassette_path_for(run.settings.cassette_dir, item.nodeid, name, secrets),

@@ -321,3 +321,29 @@ def test_with_no_key_set_the_guard_stays_idle_in_replay_and_against_the_stand_in
     pytester.makeconftest("import pytest\n" + GUARD_PROBE + values)
     pytester.runpytest().assert_outcomes(passed=1)  # a value the user asked to hide: hidden
     assert probe.read_text(encoding="utf-8") == "MY_TOKEN"
+
+
+BASIC_AUTH = """
+import requests
+
+
+def test_it(hl_cassette):
+    got = requests.get(hl_cassette.base_url + "/echo/json", timeout=5)  # Basic, from the URL
+    assert got.status_code == 200
+"""
+
+
+def test_a_credential_in_the_base_url_is_scrubbed_from_cassettes_and_output(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, hostile: HostileServer
+) -> None:
+    pytester.makepyfile(test_basic=BASIC_AUTH)
+    base_url = f"http://hl:{quote(KEY, safe='')}@127.0.0.1:{hostile.port}/v4"
+
+    result = pytester.runpytest("--hl-record-mode=once", f"--hl-base-url={base_url}", *FLAGS)
+
+    result.assert_outcomes(passed=1)
+    assert {r.credential for r in hostile.received} == {KEY}  # it echoed the password
+    cassette = pytester.path / "cassettes" / "test_basic" / "test_it.yaml"
+    assert "<HL_BASE_URL_USERINFO>" in cassette.read_text(encoding="utf-8")
+    assert not leaked(output(result))
+    assert tree_leaks(pytester.path) == []
