@@ -86,8 +86,8 @@ class OutputGuard:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         # Node ids are scrubbed here, not in makereport: an xdist worker checks that its
         # report's id is its item's, and its controller (where this runs) prints them.
+        # The text was scrubbed in makereport (on the worker, under xdist).
         if self.secrets and not hasattr(self.config, "workerinput"):
-            self.scrub_report(report)
             self.scrub_ids(report)
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -110,6 +110,8 @@ class OutputGuard:
     def scrub_report(self, report: Any) -> None:
         """`report`'s failure text and captured sections, scrubbed in place."""
         report.sections = [(title, self.text(content)) for title, content in report.sections]
+        if isinstance(getattr(report, "wasxfail", None), str):  # an xfail's reason
+            report.wasxfail = self.text(report.wasxfail)
         longrepr = report.longrepr
         if isinstance(longrepr, tuple):  # a skip: (path, line, reason)
             report.longrepr = (self.text(str(longrepr[0])), longrepr[1], self.text(longrepr[2]))

@@ -88,10 +88,15 @@ def test_skipped_with_the_key(hl_cassette):
     pytest.skip("skipped for " + hl_cassette.api_key)
 
 
+@pytest.mark.xfail(reason="expected for " + KEY)
+def test_xfail_with_the_key():
+    assert False
+
+
 def test_official_sdk(hl_humanloop):
     assert hl_humanloop.sessions.create().status == 201
 """
-INNER_OUTCOMES = {"passed": 4, "failed": 5, "skipped": 1}
+INNER_OUTCOMES = {"passed": 4, "failed": 5, "skipped": 1, "xfailed": 1}
 
 UNREACHABLE = """
 def test_sessions(sessions):
@@ -190,6 +195,7 @@ def test_no_form_of_the_key_in_output_xml_cassettes_file_names_or_cache(
         "test_parametrized_by_the_key[<HUMANLOOP_API_KEY>] PASSED",
         "test_failing_with_the_key_as_id[<HUMANLOOP_API_KEY>] FAILED",
         "skipped for <HUMANLOOP_API_KEY>",
+        "expected for <HUMANLOOP_API_KEY>",
         '"GET /v4/echo/query?state=<HUMANLOOP_API_KEY>&page=1 HTTP/1.1" 200',  # urllib3, DEBUG
     ):
         assert shown in text
