@@ -17,8 +17,9 @@ other cassettes are still checked and reported).
 from __future__ import annotations
 
 import json
+import os
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -27,6 +28,7 @@ from urllib.parse import urlsplit
 from hl_testkit import cassette_file
 from hl_testkit.cassette_file import CassetteError, Interaction
 from hl_testkit.schemas import Drift, SchemaSet, Violation
+from hl_testkit.scrub import Secret, known_secrets, scrub_text
 
 #: Recorded URIs under the API are rebased onto this; routes are relative to it.
 API_BASE = "https://api.humanloop.com/v4"
@@ -357,28 +359,51 @@ def run_check(
     schemas: SchemaSet | None = None,
     err: TextIO | None = None,
     progress: Progress | None = None,
+    secrets: Sequence[Secret] | None = None,
 ) -> int:
     """Check `paths` and print the report to `out` as `fmt` ("text" or "json").
+
+    Every form of every known secret (default: the environment's) is printed as its
+    placeholder.
 
     Unreadable paths and corrupt cassettes go to `err` (default stderr), one
     line each naming the file; in JSON they are also under "errors".
     Returns 0 all valid, 1 some invalid, 2 an unreadable path or corrupt cassette.
     """
-    err = sys.stderr if err is None else err
+    # Field values are shown as they are stored; a key that got into a cassette (edited
+    # by hand, recorded by an older version) must not go on into CI logs from here.
+    secrets = known_secrets(os.environ) if secrets is None else secrets
+    to_out = _Scrubbed(out, secrets)
+    to_err = _Scrubbed(sys.stderr if err is None else err, secrets)
     if fmt not in FORMATS:
-        err.write(f"hl-testkit check: unknown format {fmt!r}; use one of {', '.join(FORMATS)}\n")
+        known = ", ".join(FORMATS)
+        to_err.write(f"hl-testkit check: unknown format {fmt!r}; use one of {known}\n")
         return 2
     report = check_paths(paths, schemas, progress)
     # First, so that the summary's "listed above" holds on a terminal.
     for error in report.errors:
-        err.write(f"hl-testkit check: {error}\n")
-    err.flush()
+        to_err.write(f"hl-testkit check: {error}\n")
+    to_err.flush()
     if fmt == "json":
-        out.write(json.dumps(report.as_json(), indent=2, ensure_ascii=False, default=repr) + "\n")
+        document = json.dumps(report.as_json(), indent=2, ensure_ascii=False, default=repr)
+        to_out.write(document + "\n")
     else:
-        out.write(format_table(report))
+        to_out.write(format_table(report))
         details = format_details(report)
         if details:
-            out.write("\n" + details)
-        out.write("\n" + _summary(report) + "\n")
+            to_out.write("\n" + details)
+        to_out.write("\n" + _summary(report) + "\n")
     return report.exit_code
+
+
+class _Scrubbed:
+    """Writes to `stream` with every known secret replaced."""
+
+    def __init__(self, stream: TextIO, secrets: Sequence[Secret]) -> None:
+        self.stream, self.secrets = stream, secrets
+
+    def write(self, text: str) -> int:
+        return self.stream.write(scrub_text(text, self.secrets) if self.secrets else text)
+
+    def flush(self) -> None:
+        self.stream.flush()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -17,6 +17,7 @@ import requests
 
 from hl_testkit import __version__
 from hl_testkit.errors import ApiException
+from hl_testkit.scrub import known_secrets, scrub_text, without_userinfo
 
 DEFAULT_BASE_URL = "https://api.humanloop.com/v4"
 DEFAULT_TIMEOUT: tuple[float, float] = (5.0, 30.0)  # (connect, read) seconds
@@ -88,6 +89,11 @@ class SessionsClient:
             name: value for name, value in provider_values.items() if value
         }
 
+    def __repr__(self) -> str:
+        # Never the keys, nor the base URL's userinfo: a client in a report shows neither.
+        key = "set" if self.api_key else "not set"
+        return f"SessionsClient(base_url={without_userinfo(self.base_url)!r}, api_key {key})"
+
     @property
     def secrets(self) -> dict[str, str]:
         """Every secret value this client holds, by the label it is scrubbed as."""
@@ -143,7 +149,11 @@ class SessionsClient:
             timeout=self.timeout,
         )
         elapsed = time.perf_counter() - started
-        return _to_result(response, elapsed)
+        return _to_result(response, elapsed, self._scrub)
+
+    def _scrub(self, text: str) -> str:
+        """`text` with every key this client or the environment knows as its placeholder."""
+        return scrub_text(text, known_secrets(os.environ, extra=self.secrets))
 
     def close(self) -> None:
         self.http.close()
@@ -155,7 +165,11 @@ class SessionsClient:
         self.close()
 
 
-def _to_result(response: requests.Response, elapsed: float) -> ApiResponse:
+def _to_result(
+    response: requests.Response, elapsed: float, clean: Callable[[str], str]
+) -> ApiResponse:
+    """The parsed answer; else an `ApiException` whose message (its str and repr) is
+    scrubbed by `clean`: a server may echo the key. Its attributes keep the raw data."""
     content_type = response.headers.get("Content-Type", "")
     try:
         body = response.json()
@@ -167,7 +181,7 @@ def _to_result(response: requests.Response, elapsed: float) -> ApiResponse:
             response.headers,
             elapsed,
             text=response.text,
-            message=(
+            message=clean(
                 f"({response.status_code}) {response.reason}: expected a JSON body, got "
                 f"{content_type or 'no Content-Type'} ({len(response.content)} bytes); "
                 "the raw text is in .text"
@@ -181,6 +195,7 @@ def _to_result(response: requests.Response, elapsed: float) -> ApiResponse:
             response.headers,
             elapsed,
             text=response.text,
+            message=clean(f"({response.status_code}) {response.reason or ''}: {body!r}"),
         )
     return ApiResponse(body, response.headers, response.status_code, elapsed)
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
 from hl_testkit.errors import HlTestkitError
+from hl_testkit.scrub import Secret, scrub_text
 
 MAX_NAME = 100  # bytes; well under every file system's 255
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
@@ -37,13 +39,18 @@ def module_dir(cassette_dir: Path, nodeid: str) -> Path:
     return cassette_dir.joinpath(*parts)
 
 
-def cassette_path_for(cassette_dir: Path, nodeid: str, name: str | None = None) -> Path:
+def cassette_path_for(
+    cassette_dir: Path, nodeid: str, name: str | None = None, secrets: Iterable[Secret] = ()
+) -> Path:
     """The cassette of the test `nodeid`, or the one the marker names.
 
+    A secret in the node id (a parametrize id that is the key) is replaced by its
+    placeholder first: file names end up in listings, archives and CI logs.
     Either way the path, symlinks resolved, must stay inside the cassette
     directory: a symlinked file or module directory pointing elsewhere is refused,
     so nothing is read or written outside it.
     """
+    nodeid = scrub_text(nodeid, secrets)
     base = module_dir(cassette_dir, nodeid)
     if name is None:
         # Class parts joined by '.'; a parametrize id is kept whole, even with "::" in it

@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from hl_testkit import marker, scenarios
+from hl_testkit import marker, scenarios, unreachable
 from hl_testkit.errors import HlTestkitError
+from hl_testkit.output_guard import PLUGIN_NAME, OutputGuard, guard_of, worth_hiding
 from hl_testkit.recorder import Recording
 from hl_testkit.run import FAILED_KEY, RUN_KEY, HlRun, scrub_rules, short_failure, use_cassette
 from hl_testkit.scrub import ScrubRules
@@ -42,9 +43,12 @@ def pytest_configure(config: pytest.Config) -> None:
         "directory; schema=False turns the body check off, a name picks another schema).",
     )
     try:
-        config.stash[_RUN] = HlRun.start(Settings.from_config(config))
+        settings = Settings.from_config(config)
+        config.stash[_RUN] = HlRun.start(settings)
     except HlTestkitError as exc:  # bad option, ini value, schema dir or route
         raise pytest.UsageError(str(exc)) from None
+    guard = OutputGuard.for_run(config, settings.secret_env, settings.base_url)
+    config.pluginmanager.register(guard, PLUGIN_NAME)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -71,6 +75,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         item.stash[_FAILED] = True
     if report.failed and call.excinfo is not None and call.excinfo.errisinstance(HlTestkitError):
         report.longrepr = short_failure(item, call.excinfo)
+    elif report.failed and call.excinfo is not None:
+        report.longrepr = unreachable.message(item, call.excinfo) or report.longrepr
     return report
 
 
@@ -113,13 +119,20 @@ def hl_cassette(
 ) -> Iterator[Recording]:
     """The test's cassette, active for all HTTP the test makes."""
     item = request.node
-    yield from use_cassette(
+    steps = use_cassette(
         request.config.stash[_RUN],
         item,
         hl_vcr_config,
         hl_scrub_rules,
         lambda: item.stash.get(_FAILED, False),
     )
+    recording = next(steps)
+    guard = guard_of(request.config)
+    if guard is not None:  # the key in use and the rules' values: kept out of all output
+        live = recording.recorded_against == "live"
+        guard.remember(worth_hiding(recording.secrets, recording.api_key, live))
+    yield recording
+    yield from steps  # the save, after the test
 
 
 @pytest.fixture

@@ -63,9 +63,9 @@ class Recording:
 
     path: Path
     record_mode: str
-    base_url: str
+    base_url: str = field(repr=False)  # repr=False: its userinfo may hold a credential
     nodeid: str
-    api_key: str = ""
+    api_key: str = field(default="", repr=False)  # a Recording in a report shows no key
     recorded_against: str | None = None
     recorded_at: str | None = None
     refresh_date: bool = False  # set when an expired cassette is re-recorded

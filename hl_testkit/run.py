@@ -182,7 +182,16 @@ def new_recording(
     rules: scrub.ScrubRules,
 ) -> Recording:
     """The (not yet loaded) cassette of the test `nodeid`, or the one its marker names."""
-    path = paths.cassette_path_for(run.settings.cassette_dir, nodeid, name)
+    secrets = scrub.known_secrets(
+        os.environ,
+        run.settings.secret_env,
+        extra={
+            **rules.values,
+            **scrub.userinfo_secrets(run.settings.base_url),
+            "HUMANLOOP_API_KEY": endpoint.api_key,
+        },
+    )
+    path = paths.cassette_path_for(run.settings.cassette_dir, nodeid, name, secrets)
     return Recording(
         path=path,
         record_mode=mode,
@@ -190,14 +199,11 @@ def new_recording(
         api_key=endpoint.api_key,
         nodeid=nodeid,
         recorded_against=endpoint.recorded_against,
-        secrets=scrub.known_secrets(
-            os.environ,
-            run.settings.secret_env,
-            extra={**rules.values, "HUMANLOOP_API_KEY": endpoint.api_key},
-        ),
+        secrets=secrets,
         rules=rules,
         # Format 1 interactions of a test's own default-named cassette are its own.
-        owns_unattributed=path == paths.cassette_path_for(run.settings.cassette_dir, nodeid),
+        owns_unattributed=path
+        == paths.cassette_path_for(run.settings.cassette_dir, nodeid, secrets=secrets),
     )
 
 

@@ -8,7 +8,7 @@ what is written in files. In order: command line, environment variable,
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Literal
@@ -17,6 +17,7 @@ import pytest
 
 from hl_testkit.errors import HlTestkitError
 from hl_testkit.recorder import RECORD_MODES, validate_record_mode
+from hl_testkit.scrub import without_userinfo
 
 TargetKind = Literal["replay", "live", "standin"]
 
@@ -147,8 +148,9 @@ class Settings:
     record_mode_from: str  # where the mode came from, for the report header
     record_mode_forced: bool  # set on the command line or in the environment
     cassette_dir: Path
-    base_url: str | None  # as configured; None means "not configured"
-    api_key: str | None
+    # repr=False: settings in a report show neither the key nor a URL's userinfo.
+    base_url: str | None = field(repr=False)  # as configured; None means "not configured"
+    api_key: str | None = field(repr=False)
     allow_hosts: tuple[str, ...]
     strict: bool = False
     max_age: timedelta | None = None
@@ -220,7 +222,8 @@ class Settings:
     def header(self) -> str:
         where = {
             "replay": "replay only, network blocked beyond loopback",
-            "live": f"recording against the live API at {self.base_url or 'the default base URL'}",
+            "live": "recording against the live API at "
+            + (without_userinfo(self.base_url) if self.base_url else "the default base URL"),
             "standin": "recording against the embedded stand-in server "
             "(no HUMANLOOP_API_KEY, HUMANLOOP_BASE_URL or --hl-base-url)",
         }[self.target]

@@ -17,8 +17,8 @@ REPLAY_API_KEY = "hl-testkit-replay-key"
 @dataclass(frozen=True)
 class Endpoint:
     kind: TargetKind
-    base_url: str
-    api_key: str
+    base_url: str = field(repr=False)  # its userinfo may hold a credential
+    api_key: str = field(repr=False)
 
     @property
     def recorded_against(self) -> str:

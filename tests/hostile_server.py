@@ -118,6 +118,9 @@ class _Handler(BaseHTTPRequestHandler):
                     "basic": b64(f"user:{key}"),
                 }
                 self._send(200, payload)
+            case "GET", "/sessions/sesh_500":  # the sessions client's own error path
+                detail = {"detail": f"internal error for key {key}"}
+                self._send(500, detail, echo, reason=f"Server Error {key}")
             case "GET", "/echo/error":
                 self._send(401, {"detail": "bad key " + key}, echo, reason=f"Bad Key {key}")
             case "GET", "/echo/cookie":

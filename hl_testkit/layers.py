@@ -1,0 +1,258 @@
+"""Layered decoding: what a text holds once its encodings are peeled off, to a bounded depth.
+
+The leak guard and `hl-testkit scan` look for known secrets in every fixed form
+(`hl_testkit.scrub.find_leaks`), but a key can hide under encodings no fixed
+form covers: fully or doubly percent-encoded, `\\u`-escaped letters, HTML
+entities, hex, base64 of base64, base64 wrapped across lines (MIME), UTF-16,
+quoted-printable, or compressed with no header saying so. Here every candidate
+region is decoded, and what comes out is decoded again, down to `MAX_DEPTH`
+layers; compressed data is recognised by its magic bytes, not by headers.
+
+Bounded, because it runs on untrusted bytes: a depth limit, a budget of
+decoded bytes per document, a cap on how much one compressed blob may expand,
+and each distinct decoded text is expanded once. Pure functions, no I/O; it
+runs at write time and in `scan`, never on replay.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import html
+import quopri
+import re
+import zlib
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from urllib.parse import unquote_to_bytes
+
+MAX_DEPTH = 4
+#: Decoded bytes one document may produce in all (besides a floor for small ones).
+BUDGET_FACTOR = 8
+BUDGET_FLOOR = 1 << 20
+#: How far one compressed blob may expand: a zip bomb is cut off here.
+MAX_INFLATED = 4 << 20
+
+_PERCENT = re.compile(rb"%[0-9A-Fa-f]{2}")
+_BACKSLASH = re.compile(r"\\u([0-9A-Fa-f]{4})|\\(.)", re.S)
+_ENTITY = re.compile(rb"&(?:#[0-9]+|#[xX][0-9A-Fa-f]+|[A-Za-z]+[0-9]*);")
+_QP = re.compile(rb"=[0-9A-F]{2}|=\r?\n")
+_HEX = re.compile(rb"(?<![0-9A-Fa-f])(?:[0-9A-Fa-f]{2}){6,}(?![0-9A-Fa-f])")
+_B64 = re.compile(rb"[A-Za-z0-9+/_-]{8,}={0,2}")
+#: A line of wrapped base64, and the base64 that ends a line (`body: QUJD...`).
+_B64_LINE = re.compile(rb"[A-Za-z0-9+/]+={0,2}")
+_B64_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f"}
+
+
+@dataclass(frozen=True)
+class Layer:
+    """Decoded content: the encodings peeled off (outermost first), and the 1-based
+    lines its encoded form spans (wrapped base64 and quoted-printable span several)."""
+
+    chain: tuple[str, ...]
+    line: int
+    data: bytes
+    last_line: int = 0
+
+    @property
+    def lines(self) -> range:
+        return range(self.line, max(self.line, self.last_line) + 1)
+
+
+@dataclass
+class _Budget:
+    left: int
+    seen: set[bytes] = field(default_factory=set)
+
+    def admit(self, data: bytes) -> bool:
+        """Expand `data` once, while the budget lasts."""
+        if self.left <= 0 or data in self.seen:
+            return False
+        self.seen.add(data)
+        self.left -= len(data)
+        return True
+
+
+def layers(data: bytes, min_length: int) -> Iterator[Layer]:
+    """Every decodable region of `data`, decoded, and what those hold, to `MAX_DEPTH`.
+
+    A decoded text shorter than `min_length` is dropped: decoding only shrinks
+    (decompression aside), so it could never hold a secret that long.
+    """
+    budget = _Budget(max(BUDGET_FACTOR * len(data), BUDGET_FLOOR))
+    line_starts = [0] + [m.end() for m in re.finditer(rb"\n", data)]
+    seeds: list[tuple[str, int, int, bytes]] = []
+    for number, start in enumerate(line_starts, start=1):
+        end = line_starts[number] if number < len(line_starts) else len(data)
+        line = data[start:end].rstrip(b"\r\n")  # a line end is no soft break
+        seeds += [(name, number, number, out) for name, out in _whole(line)]
+    for name, (start, end), out in _regions(data):
+        first, last = _line_at(line_starts, start), _line_at(line_starts, max(start, end - 1))
+        seeds.append((name, first, last, out))
+    # Breadth first: a secret is reported under its shortest chain of encodings.
+    queue = deque(Layer((name,), first, out, last) for name, first, last, out in seeds)
+    while queue:
+        layer = queue.popleft()
+        if len(layer.data) < min_length and not _compressed(layer.data):
+            continue
+        if not budget.admit(layer.data):
+            continue
+        yield layer
+        if len(layer.chain) >= MAX_DEPTH:
+            continue
+        inner = _whole(layer.data) + [(name, out) for name, _, out in _regions(layer.data)]
+        queue.extend(
+            Layer((*layer.chain, name), layer.line, out, layer.last_line) for name, out in inner
+        )
+
+
+def _line_at(line_starts: list[int], offset: int) -> int:
+    low, high = 0, len(line_starts)
+    while high - low > 1:  # the last line start at or before `offset`
+        middle = (low + high) // 2
+        low, high = (middle, high) if line_starts[middle] <= offset else (low, middle)
+    return low + 1
+
+
+def _whole(chunk: bytes) -> list[tuple[str, bytes]]:
+    """Encodings that apply to a whole text: each decoding that changes it."""
+    found: list[tuple[str, bytes]] = []
+    if b"%" in chunk and _PERCENT.search(chunk):
+        found.append(("percent-encoded", unquote_to_bytes(chunk)))
+    if b"\\" in chunk:
+        text = chunk.decode("utf-8", "surrogateescape")
+        found.append(("\\u-escaped", _unbackslash(text).encode("utf-8", "surrogateescape")))
+    if b"&" in chunk and _ENTITY.search(chunk):
+        text = chunk.decode("utf-8", "surrogateescape")
+        found.append(("html entities", html.unescape(text).encode("utf-8", "surrogateescape")))
+    if b"=" in chunk and _QP.search(chunk):
+        found.append(("quoted-printable", quopri.decodestring(chunk)))
+    return [(name, out) for name, out in found if out != chunk]
+
+
+def _unbackslash(text: str) -> str:
+    """JSON and JavaScript string escapes (`\\u0068`, `\\/`, `\\n`, ...), surrogate pairs joined."""
+
+    def one(m: re.Match[str]) -> str:
+        if m.group(1) is not None:
+            return chr(int(m.group(1), 16))
+        return _ESCAPES.get(m.group(2), m.group(2))
+
+    joined = _BACKSLASH.sub(one, text)
+    return joined.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+def _regions(chunk: bytes) -> Iterator[tuple[str, tuple[int, int], bytes]]:
+    """Encoded stretches inside a text (hex, base64, wrapped base64), and binary
+    encodings of the whole (compressed, UTF-16): (name, (start, end), decoded)."""
+    yield from _binary(chunk)
+    for m in _HEX.finditer(chunk):
+        yield "hex", m.span(), bytes.fromhex(m.group().decode("ascii"))
+    for m in _B64.finditer(chunk):
+        token = m.group()
+        if _HEX.fullmatch(token):
+            continue  # read as hex above; as base64 it is noise
+        decoded = _base64(token)
+        if decoded is not None:
+            yield ("base64url" if b"-" in token or b"_" in token else "base64"), m.span(), decoded
+    if b"\n" in chunk:
+        yield from _multiline(chunk)
+
+
+def _multiline(chunk: bytes) -> Iterator[tuple[str, tuple[int, int], bytes]]:
+    """Quoted-printable lines joined by soft breaks (a `=` at the end of a line), and
+    base64 wrapped across lines (MIME wraps at 76). Line by line, not by regex: a
+    pattern spanning lines backtracks quadratically on a long line."""
+    qp: list[tuple[int, bytes]] = []  # (offset, line) of the current group
+    wrapped: list[tuple[int, bytes]] = []
+    offset = 0
+    for raw in chunk.split(b"\n"):
+        line = raw.rstrip(b"\r")
+        # Indentation after a break is the container's (a YAML block), not the text's.
+        text = line.lstrip(b" \t") if qp or wrapped else line
+        if qp or line.endswith(b"="):
+            qp.append((offset, text))
+            if not line.endswith(b"="):
+                yield _qp_group(qp)
+                qp = []
+        if wrapped and _B64_LINE.fullmatch(text):
+            wrapped.append((offset, text))
+        else:
+            if len(wrapped) > 1:
+                yield from _wrapped_group(wrapped)
+            start = len(line.rstrip(_B64_CHARS))  # not a regex: `[..]{8,}$` is quadratic
+            wrapped = [(offset + start, line[start:])] if len(line) - start >= 8 else []
+        offset += len(raw) + 1
+    if len(wrapped) > 1:
+        yield from _wrapped_group(wrapped)
+
+
+def _qp_group(group: list[tuple[int, bytes]]) -> tuple[str, tuple[int, int], bytes]:
+    joined = b"".join(line[:-1] if line.endswith(b"=") else line for _, line in group)
+    end = group[-1][0] + len(group[-1][1])
+    return "quoted-printable", (group[0][0], end), quopri.decodestring(joined)
+
+
+def _wrapped_group(group: list[tuple[int, bytes]]) -> Iterator[tuple[str, tuple[int, int], bytes]]:
+    decoded = _base64(b"".join(line for _, line in group))
+    if decoded is not None:
+        yield "wrapped base64", (group[0][0], group[-1][0] + len(group[-1][1])), decoded
+
+
+def _base64(token: bytes) -> bytes | None:
+    token = token.rstrip(b"=")
+    if len(token) % 4 == 1:
+        token = token[:-1]  # a stray character after the last whole group
+    padded = token + b"=" * (-len(token) % 4)
+    try:
+        if b"-" in token or b"_" in token:
+            return base64.urlsafe_b64decode(padded)
+        return base64.b64decode(padded, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _compressed(data: bytes) -> bool:
+    if data[:3] == b"\x1f\x8b\x08":
+        return True
+    return len(data) > 2 and data[0] == 0x78 and int.from_bytes(data[:2], "big") % 31 == 0
+
+
+def _binary(chunk: bytes) -> Iterator[tuple[str, tuple[int, int], bytes]]:
+    """gzip and zlib by their magic bytes, whatever any header said; UTF-16 by its zeros."""
+    if chunk[:3] == b"\x1f\x8b\x08":
+        inflated = _inflate(chunk, 16 + zlib.MAX_WBITS)
+        if inflated:
+            yield "gzip", (0, len(chunk)), inflated
+    elif _compressed(chunk):
+        inflated = _inflate(chunk, zlib.MAX_WBITS)
+        if inflated:
+            yield "deflate", (0, len(chunk)), inflated
+    utf16 = _utf16(chunk)
+    if utf16 is not None:
+        yield "utf-16", (0, len(chunk)), utf16
+
+
+def _inflate(data: bytes, wbits: int) -> bytes:
+    try:
+        return zlib.decompressobj(wbits).decompress(data, MAX_INFLATED)
+    except zlib.error:
+        return b""
+
+
+def _utf16(chunk: bytes) -> bytes | None:
+    """UTF-16 text as UTF-8, if `chunk` looks like UTF-16 (a BOM, or a zero every other byte)."""
+    if len(chunk) < 4:
+        return None
+    if chunk[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        codec = "utf-16"
+    elif chunk[1::2].count(0) * 2 >= len(chunk) // 2:
+        codec = "utf-16-le"
+    elif chunk[0::2].count(0) * 2 >= len(chunk) // 2:
+        codec = "utf-16-be"
+    else:
+        return None
+    even = chunk[: len(chunk) - len(chunk) % 2]
+    return even.decode(codec, "replace").encode("utf-8")
