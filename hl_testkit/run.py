@@ -192,6 +192,8 @@ def new_recording(
         },
     )
     path = paths.cassette_path_for(run.settings.cassette_dir, nodeid, name, secrets)
+    # A key in a parametrize id must not reach the cassette through `recorded_by:`.
+    nodeid = scrub.scrub_text(nodeid, secrets)
     return Recording(
         path=path,
         record_mode=mode,
