@@ -293,8 +293,8 @@ def fetch(server: Any, targets: Iterable[str]) -> list[Exchange]:
 
 def hl_cassette_text(exchanges: Sequence[Exchange]) -> str:
     """The exchanges as an hl-testkit cassette (what recording would have written)."""
-    from hl_testkit import cassette_file
-    from hl_testkit.cassette_file import (
+    from hl_testkit.cassettes import file as cassette_file
+    from hl_testkit.cassettes.file import (
         CassetteData,
         Interaction,
         RecordedRequest,

@@ -32,9 +32,9 @@ import _common as c
 
 
 def run(quick: bool = False, n: int = 1000) -> dict[str, Any]:
-    from hl_testkit import scrub
     from hl_testkit.client import SessionsClient
-    from hl_testkit.recorder import Recording, activated
+    from hl_testkit.recording.recorder import Recording, activated
+    from hl_testkit.secrets import scrub
     from hl_testkit.standin import StandinServer
 
     rounds = 5 if quick else 11

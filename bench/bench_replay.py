@@ -93,10 +93,10 @@ def measure_size(
     import responses
     import vcr
 
-    from hl_testkit import scrub
     from hl_testkit.client import SessionsClient
-    from hl_testkit.recorder import Recording, activated
-    from hl_testkit.target import REPLAY_API_KEY
+    from hl_testkit.recording.recorder import Recording, activated
+    from hl_testkit.recording.target import REPLAY_API_KEY
+    from hl_testkit.secrets import scrub
 
     out: dict[str, Any] = {}
     api = c.API

@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _common as c
 
-from hl_testkit.schemas import SchemaSet
+from hl_testkit.contract.schemas import SchemaSet
 
 
 def session(n: int = 1, **changes: Any) -> dict[str, Any]:

@@ -17,7 +17,7 @@ import requests
 
 from hl_testkit import __version__
 from hl_testkit.errors import ApiException
-from hl_testkit.scrub import known_secrets, scrub_text, without_userinfo
+from hl_testkit.secrets.scrub import known_secrets, scrub_text, without_userinfo
 
 DEFAULT_BASE_URL = "https://api.humanloop.com/v4"
 DEFAULT_TIMEOUT: tuple[float, float] = (5.0, 30.0)  # (connect, read) seconds

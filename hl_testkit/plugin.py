@@ -10,12 +10,20 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from hl_testkit import marker, scenarios, unreachable
+from hl_testkit import scenarios
 from hl_testkit.errors import HlTestkitError
-from hl_testkit.output_guard import PLUGIN_NAME, OutputGuard, guard_of, worth_hiding
-from hl_testkit.recorder import Recording
-from hl_testkit.run import FAILED_KEY, RUN_KEY, HlRun, scrub_rules, short_failure, use_cassette
-from hl_testkit.scrub import ScrubRules
+from hl_testkit.recording import marker, unreachable
+from hl_testkit.recording.recorder import Recording
+from hl_testkit.recording.run import (
+    FAILED_KEY,
+    RUN_KEY,
+    HlRun,
+    scrub_rules,
+    short_failure,
+    use_cassette,
+)
+from hl_testkit.secrets.output_guard import PLUGIN_NAME, OutputGuard, guard_of, worth_hiding
+from hl_testkit.secrets.scrub import ScrubRules
 from hl_testkit.settings import Settings, add_options
 
 if TYPE_CHECKING:

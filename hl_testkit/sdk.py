@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from hl_testkit import canonical
+from hl_testkit.cassettes import canonical
 from hl_testkit.errors import ApiBoundaryError, HlTestkitError
-from hl_testkit.recorder import Recording
+from hl_testkit.recording.recorder import Recording
 
 
 def humanloop_client(recording: Recording) -> Any:

@@ -16,10 +16,20 @@ from typing import Literal
 import pytest
 
 from hl_testkit.errors import HlTestkitError
-from hl_testkit.recorder import RECORD_MODES, validate_record_mode
-from hl_testkit.scrub import without_userinfo
+from hl_testkit.secrets.scrub import without_userinfo
 
 TargetKind = Literal["replay", "live", "standin"]
+
+#: The record modes, as vcrpy names them.
+RECORD_MODES = ("none", "once", "new_episodes", "all", "rewrite")
+
+
+def validate_record_mode(value: str, source: str) -> str:
+    if value not in RECORD_MODES:
+        raise HlTestkitError(
+            f"{source}: record mode {value!r} is not one of {', '.join(RECORD_MODES)}"
+        )
+    return value
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -52,6 +62,13 @@ def add_options(parser: pytest.Parser) -> None:
         help="a host that tests may reach in replay (repeatable; '*' allows all). "
         "Also ini hl_allow_hosts.",
     )
+    _add_check_options(group)
+    _add_ini_keys(parser)
+    _add_guard_children(group, parser)
+
+
+def _add_check_options(group: pytest.OptionGroup) -> None:
+    """Options on what is checked: schemas, drift, unused interactions, re-record diffs."""
     group.addoption(
         "--hl-no-schema",
         action="store_true",
@@ -86,6 +103,9 @@ def add_options(parser: pytest.Parser) -> None:
         help="after recording, print what changed in each rewritten cassette, per "
         "interaction (the end-of-run summary counts them without it).",
     )
+
+
+def _add_ini_keys(parser: pytest.Parser) -> None:
     parser.addini(
         "hl_diff_ignore",
         "paths whose changes do not count (body.created_at, body.records[*].id), one a line; "
@@ -94,7 +114,6 @@ def add_options(parser: pytest.Parser) -> None:
         default=[],
     )
     parser.addini("hl_strict", "fail on unused interactions", type="bool", default=False)
-    _add_guard_children(group, parser)
     parser.addini(
         "hl_max_cassette_age", "e.g. 30d, 12h, 2w: older cassettes are expired", default=""
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from hl_testkit.canonical import has_dot_segment, path_outside_base, resolve_dot_segments
+from hl_testkit.cassettes.canonical import has_dot_segment, path_outside_base, resolve_dot_segments
 
 
 @pytest.fixture(autouse=True)

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from hl_testkit import cassette_file
-from hl_testkit.cassette_file import (
+from hl_testkit.cassettes import file as cassette_file
+from hl_testkit.cassettes.file import (
     FORMAT,
     CassetteData,
     CassetteError,
@@ -20,7 +20,7 @@ from hl_testkit.cassette_file import (
     RecordedRequest,
     RecordedResponse,
 )
-from hl_testkit.recorder import Recording
+from hl_testkit.recording.recorder import Recording
 
 HINT = "re-record it: pytest 'tests/test_x.py::test_y' --hl-record-mode=rewrite"
 RELATIVE = Path("cassettes") / "tests" / "test_x" / "test_y.yaml"

@@ -1,4 +1,4 @@
-"""`hl_testkit.check`: validating every recorded answer in a tree of cassettes."""
+"""`hl_testkit.contract.check`: validating every recorded answer in a tree of cassettes."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from hl_testkit import cassette_file
-from hl_testkit.cassette_file import CassetteData, Interaction, RecordedRequest, RecordedResponse
-from hl_testkit.check import (
+from hl_testkit.cassettes import file as cassette_file
+from hl_testkit.cassettes.file import CassetteData, Interaction, RecordedRequest, RecordedResponse
+from hl_testkit.contract.check import (
     CheckReport,
     api_target,
     check_paths,
@@ -20,7 +20,7 @@ from hl_testkit.check import (
     format_table,
     run_check,
 )
-from hl_testkit.schemas import Route, SchemaSet
+from hl_testkit.contract.schemas import Route, SchemaSet
 
 API = "https://api.humanloop.com/v4"
 REPO = pathlib.Path(__file__).resolve().parent.parent

@@ -13,7 +13,7 @@ from contextlib import redirect_stdout
 
 import pytest
 
-from hl_testkit.cli import main
+from hl_testkit.cli.main import main
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from hl_testkit.schemas import SchemaSet, _json_path, is_date_time, is_iso_date_time
+from hl_testkit.contract.schemas import SchemaSet, _json_path, is_date_time, is_iso_date_time
 
 humanloop = pytest.importorskip("humanloop")
 hypothesis = pytest.importorskip("hypothesis")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from hl_testkit import demo
+from hl_testkit.cli import demo
 
 
 def _closed_loopback_port() -> int:

@@ -12,15 +12,15 @@ from typing import Any
 
 import pytest
 
-from hl_testkit import cassette_file
-from hl_testkit.cassette_file import (
+from hl_testkit.cassettes import file as cassette_file
+from hl_testkit.cassettes.file import (
     CassetteData,
     Headers,
     Interaction,
     RecordedRequest,
     RecordedResponse,
 )
-from hl_testkit.diff import IgnoreError, Ignores
+from hl_testkit.drift.diff import IgnoreError, Ignores
 
 API = "https://api.humanloop.com/v4"
 

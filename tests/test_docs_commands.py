@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from hl_testkit.cli import build_parser
+from hl_testkit.cli.main import build_parser
 from tests.test_install_section import install_commands
 
 REPO = Path(__file__).resolve().parent.parent

@@ -351,7 +351,10 @@ def _after_the_run(root: Path) -> Iterator[str]:
 
 
 def _short_secret_and_schema_drift_while_recording(root: Path) -> Iterator[str]:
-    short = "from hl_testkit.scrub import DEFAULT_RULES; DEFAULT_RULES.extended(values={'X': 'X'})"
+    short = (
+        "from hl_testkit.secrets.scrub import DEFAULT_RULES; "
+        "DEFAULT_RULES.extended(values={'X': 'X'})"
+    )
     yield _run([sys.executable, "-c", short], REPO)
     # The API "changed": our schema for a created session now wants a field it lacks.
     schema = '{"type": "object", "required": ["nope"]}'

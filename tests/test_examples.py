@@ -10,9 +10,9 @@ from typing import Any
 
 import yaml
 
-from hl_testkit.check import check_paths
-from hl_testkit.cli import build_parser
-from hl_testkit.scan import scan_paths
+from hl_testkit.cli.main import build_parser
+from hl_testkit.contract.check import check_paths
+from hl_testkit.secrets.scan import scan_paths
 
 REPO = Path(__file__).resolve().parent.parent
 PROJECT = REPO / "examples" / "project"

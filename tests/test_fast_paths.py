@@ -25,10 +25,12 @@ from typing import Any
 import pytest
 import vcr.patch as vcr_patch
 
-from hl_testkit import cassette_file, scrub, vcr_cassette
-from hl_testkit.cassette_file import CassetteData, Interaction, RecordedRequest, RecordedResponse
+from hl_testkit.cassettes import file as cassette_file
+from hl_testkit.cassettes.file import CassetteData, Interaction, RecordedRequest, RecordedResponse
 from hl_testkit.client import SessionsClient
-from hl_testkit.recorder import Recording, activated
+from hl_testkit.recording import vcr_cassette
+from hl_testkit.recording.recorder import Recording, activated
+from hl_testkit.secrets import scrub
 from hl_testkit.standin import StandinServer
 
 API = "https://api.humanloop.com/v4"

@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from hl_testkit import schemas
-from hl_testkit.schemas import SCHEMA_NAMES, SchemaSet, is_date_time
+from hl_testkit.contract import schemas
+from hl_testkit.contract.schemas import SCHEMA_NAMES, SchemaSet, is_date_time
 
 rs = pytest.importorskip("jsonschema_rs")
 

@@ -1,4 +1,4 @@
-"""`hl_testkit.fast_yaml` gives exactly what PyYAML gives: the same data, the same text.
+"""`hl_testkit.cassettes.fast_yaml` gives exactly what PyYAML gives: the same data, the same text.
 
 Cassettes are read with `fast_yaml.load` and written with `fast_yaml.dump`, so
 every document here goes both ways and is compared with `yaml.load` /
@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 import yaml
 
-from hl_testkit import cassette_file, fast_yaml
+from hl_testkit.cassettes import fast_yaml
+from hl_testkit.cassettes import file as cassette_file
 
 ROOT = Path(__file__).resolve().parent.parent
 LOADER = cassette_file._Loader

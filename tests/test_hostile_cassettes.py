@@ -13,15 +13,16 @@ from pathlib import Path
 
 import pytest
 
-from hl_testkit import cassette_file, fast_yaml
-from hl_testkit.cassette_file import (
+from hl_testkit.cassettes import fast_yaml
+from hl_testkit.cassettes import file as cassette_file
+from hl_testkit.cassettes.file import (
     CassetteData,
     CassetteError,
     Interaction,
     RecordedRequest,
     RecordedResponse,
 )
-from hl_testkit.cli import main
+from hl_testkit.cli.main import main
 
 GOOD = cassette_file.dumps(
     CassetteData(

@@ -1,4 +1,4 @@
-"""Layered decoding (hl_testkit.layers) in `hl-testkit scan` and in the leak guard.
+"""Layered decoding (hl_testkit.secrets.layers) in `hl-testkit scan` and in the leak guard.
 
 Each encoding of the issue is planted in a real cassette body (as the recorder
 would store it: text as text, binary as base64): `scan` reports it with exit 1,
@@ -23,12 +23,12 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 
-from hl_testkit import layers
-from hl_testkit.cassette_file import CassetteData, Interaction, RecordedRequest, RecordedResponse
-from hl_testkit.cassette_file import dumps as dump_cassette
-from hl_testkit.recorder import LeakError, Recording
-from hl_testkit.scan import run_scan
-from hl_testkit.scrub import Leak, find_leaks, known_secrets, secret_forms
+from hl_testkit.cassettes.file import CassetteData, Interaction, RecordedRequest, RecordedResponse
+from hl_testkit.cassettes.file import dumps as dump_cassette
+from hl_testkit.recording.recorder import LeakError, Recording
+from hl_testkit.secrets import layers
+from hl_testkit.secrets.scan import run_scan
+from hl_testkit.secrets.scrub import Leak, find_leaks, known_secrets, secret_forms
 
 REPO = Path(__file__).resolve().parent.parent
 KEY = "hl_sk+Fake/Key=0123456789"  # `+`, `/`, `=`: every URL and MIME encoding touches them

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from hl_testkit import network
+from hl_testkit.recording import network
 
 
 @pytest.fixture(autouse=True)

@@ -14,13 +14,15 @@ import pytest
 import requests
 
 from hl_testkit import ApiException, SessionsClient
-from hl_testkit.cassette_file import CassetteData, Interaction, RecordedRequest, RecordedResponse
-from hl_testkit.cassette_file import dumps as dump_cassette
-from hl_testkit.check import run_check
-from hl_testkit.output_guard import OutputGuard
-from hl_testkit.paths import cassette_path_for
-from hl_testkit.recorder import Recording
-from hl_testkit.scrub import (
+from hl_testkit.cassettes.file import CassetteData, Interaction, RecordedRequest, RecordedResponse
+from hl_testkit.cassettes.file import dumps as dump_cassette
+from hl_testkit.contract.check import run_check
+from hl_testkit.recording.paths import cassette_path_for
+from hl_testkit.recording.recorder import Recording
+from hl_testkit.recording.target import Endpoint
+from hl_testkit.recording.unreachable import unreachable
+from hl_testkit.secrets.output_guard import OutputGuard
+from hl_testkit.secrets.scrub import (
     USERINFO_SOURCE,
     known_secrets,
     secret_forms,
@@ -29,8 +31,6 @@ from hl_testkit.scrub import (
 )
 from hl_testkit.settings import Settings
 from hl_testkit.standin import StandinServer
-from hl_testkit.target import Endpoint
-from hl_testkit.unreachable import unreachable
 
 KEY = "hl_sk+fake/Key=0123456789"
 SECRETS = known_secrets({"HUMANLOOP_API_KEY": KEY})

@@ -11,7 +11,7 @@ import zipfile
 
 import pytest
 
-from hl_testkit.schemas import SCHEMA_NAMES
+from hl_testkit.contract.schemas import SCHEMA_NAMES
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 _PIP = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input"]
@@ -50,7 +50,7 @@ def test_wheel_carries_schemas_and_py_typed(wheel: pathlib.Path) -> None:
     with zipfile.ZipFile(wheel) as zf:
         names = set(zf.namelist())
         assert "hl_testkit/py.typed" in names
-        assert "hl_testkit/schemas.py" in names
+        assert "hl_testkit/contract/schemas.py" in names
         files = [f"{name}.json" for name in SCHEMA_NAMES]
         files += [f"strict/{name}.json" for name in SCHEMA_NAMES]  # the strict profile
         files.append("openapi.json")  # the stand-in's OpenAPI document
@@ -66,7 +66,7 @@ def test_installed_wheel_loads_its_own_schemas(wheel: pathlib.Path, tmp_path: pa
     script = textwrap.dedent(
         f"""
         import pathlib
-        import hl_testkit, hl_testkit.schemas as s
+        import hl_testkit, hl_testkit.contract.schemas as s
         site = pathlib.Path({str(site)!r}).resolve()
         here = pathlib.Path(hl_testkit.__file__).resolve()
         assert here.is_relative_to(site), here

@@ -116,7 +116,7 @@ def test_missing_cassette_message_says_record_with_once(pytester: pytest.Pyteste
 def test_a_swallowed_miss_still_fails_the_test(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         test_swallow="""
-        from hl_testkit.recorder import CassetteMissError
+        from hl_testkit.recording.recorder import CassetteMissError
         from hl_testkit.standin import DEMO_SESSION_ID
 
         def test_it(sessions):

@@ -130,7 +130,7 @@ import socket
 import time
 
 import pytest
-from hl_testkit.network import NetworkBlockedError
+from hl_testkit.recording.network import NetworkBlockedError
 
 FAR = "10.255.255.1"  # not loopback; nothing may ever be sent there
 
@@ -286,7 +286,7 @@ import errno
 import socket
 
 import pytest
-from hl_testkit.network import NetworkBlockedError
+from hl_testkit.recording.network import NetworkBlockedError
 from hl_testkit.standin import DEMO_PROJECT_ID, DEMO_SESSION_ID
 
 

@@ -21,7 +21,7 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 
-from hl_testkit.scrub import DEFAULT_SECRET_ENV, secret_forms
+from hl_testkit.secrets.scrub import DEFAULT_SECRET_ENV, secret_forms
 from tests.hostile_server import HostileServer
 
 pytest.importorskip("humanloop")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from hl_testkit import cassette_file
+from hl_testkit.cassettes import file as cassette_file
 from tests.json_api import json_api
 
 TEST = """

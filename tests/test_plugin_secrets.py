@@ -30,8 +30,8 @@ from urllib.parse import quote, quote_plus, unquote
 import pytest
 import yaml
 
-from hl_testkit.scan import run_scan
-from hl_testkit.scrub import (
+from hl_testkit.secrets.scan import run_scan
+from hl_testkit.secrets.scrub import (
     DEFAULT_SECRET_ENV,
     Leak,
     find_leaks,

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from hl_testkit.recorder import RECORD_MODES
+from hl_testkit.settings import RECORD_MODES
 
 pytest.importorskip("xdist")
 

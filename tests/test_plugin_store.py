@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from hl_testkit import cassette_file
+from hl_testkit.cassettes import file as cassette_file
 
 TWO_CALLS = """
 def test_calls(sessions):

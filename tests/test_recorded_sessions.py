@@ -11,8 +11,8 @@ import requests
 from humanloop import Humanloop
 
 from hl_testkit import ApiException, SessionsClient
-from hl_testkit.recorder import Recording
-from hl_testkit.schemas import validate_response
+from hl_testkit.contract.schemas import validate_response
+from hl_testkit.recording.recorder import Recording
 from hl_testkit.standin import DEMO_PROJECT_ID, DEMO_SESSION_ID, EMPTY_PROJECT_ID
 
 

@@ -1,4 +1,4 @@
-"""hl_testkit.scan: files in, findings out, never the secret. No network."""
+"""hl_testkit.secrets.scan: files in, findings out, never the secret. No network."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from hl_testkit.cassette_file import CassetteData, Interaction, RecordedRequest, RecordedResponse
-from hl_testkit.cassette_file import dumps as dump_cassette
-from hl_testkit.scan import ScanFinding, format_findings, run_scan, scan_paths
-from hl_testkit.scrub import known_secrets, scrub_interaction
+from hl_testkit.cassettes.file import CassetteData, Interaction, RecordedRequest, RecordedResponse
+from hl_testkit.cassettes.file import dumps as dump_cassette
+from hl_testkit.secrets.scan import ScanFinding, format_findings, run_scan, scan_paths
+from hl_testkit.secrets.scrub import known_secrets, scrub_interaction
 
 REPO = Path(__file__).resolve().parent.parent
 HL_KEY = "hl_sk_Ab+Cd/Ef=Gh9Xy/zZq+Tw0=="

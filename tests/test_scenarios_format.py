@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 
+from hl_testkit.contract.schemas import SCHEMA_NAMES, schema_dir
 from hl_testkit.scenarios import loader, source, structure
 from hl_testkit.scenarios.expect import Mismatch, extract, match, match_headers, parse_path
 from hl_testkit.scenarios.source import ScenarioError
 from hl_testkit.scenarios.variables import EnvVar, names_in, render
-from hl_testkit.schemas import SCHEMA_NAMES, schema_dir
 
 FILE = "tests/test_x.hl.yaml"
 

@@ -16,7 +16,7 @@ import yaml
 # in-process runs drop modules first imported by an inner run (pytest 8.0 then mixes
 # two copies of the scenario classes between runs).
 import hl_testkit.scenarios.nodes  # noqa: F401
-from hl_testkit import cassette_file
+from hl_testkit.cassettes import file as cassette_file
 
 
 @pytest.fixture(autouse=True)

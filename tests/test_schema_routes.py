@@ -11,9 +11,8 @@ from typing import Any
 
 import pytest
 
-from hl_testkit import schemas
-from hl_testkit.errors import HlTestkitError
-from hl_testkit.schemas import (
+from hl_testkit.contract import schemas
+from hl_testkit.contract.schemas import (
     BUILTIN_ROUTES,
     SCHEMA_NAMES,
     Drift,
@@ -27,6 +26,7 @@ from hl_testkit.schemas import (
     route_for,
     schema_name_for,
 )
+from hl_testkit.errors import HlTestkitError
 
 
 def _session(**changes: Any) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The JSON Schemas and `hl_testkit.schemas`: what they accept, what they reject, and where."""
+"""The JSON Schemas and `hl_testkit.contract.schemas`: what they accept and reject, and where."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator, FormatChecker  # type: ignore[import-untyped]
 
-from hl_testkit import schemas
-from hl_testkit.errors import HlTestkitError
-from hl_testkit.schemas import (
+from hl_testkit.contract import schemas
+from hl_testkit.contract.schemas import (
     SCHEMA_NAMES,
     Violation,
     load_schema,
@@ -21,6 +20,7 @@ from hl_testkit.schemas import (
     validate,
     validate_response,
 )
+from hl_testkit.errors import HlTestkitError
 
 _DELETE = object()  # marks a property to remove in `_with`
 
@@ -91,14 +91,14 @@ def test_schema_dir_prefers_installed_copy(
     (installed / "session.json").write_text("{}")
     (tmp_path / "schemas").mkdir()
     (tmp_path / "schemas" / "session.json").write_text("{}")
-    monkeypatch.setattr(schemas, "__file__", str(tmp_path / "hl_testkit" / "schemas.py"))
+    monkeypatch.setattr(schemas, "__file__", str(tmp_path / "hl_testkit" / "contract" / "schemas.py"))
     assert schema_dir() == installed
 
 
 def test_schema_dir_missing_is_a_clear_error(
     tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(schemas, "__file__", str(tmp_path / "hl_testkit" / "schemas.py"))
+    monkeypatch.setattr(schemas, "__file__", str(tmp_path / "hl_testkit" / "contract" / "schemas.py"))
     with pytest.raises(HlTestkitError, match="JSON Schemas are missing"):
         schema_dir()
 

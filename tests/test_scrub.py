@@ -1,4 +1,4 @@
-"""hl_testkit.scrub: pure functions, no network. The keys below are made up."""
+"""hl_testkit.secrets.scrub: pure functions, no network. The keys below are made up."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 
-from hl_testkit import matching, scrub
-from hl_testkit.cassette_file import (
+from hl_testkit.cassettes import matching
+from hl_testkit.cassettes.file import (
     CassetteData,
     Headers,
     Interaction,
@@ -23,7 +23,8 @@ from hl_testkit.cassette_file import (
     dumps,
 )
 from hl_testkit.client import PROVIDER_KEY_ARGS
-from hl_testkit.scrub import (
+from hl_testkit.secrets import scrub
+from hl_testkit.secrets.scrub import (
     REDACTED,
     Leak,
     ScrubError,

@@ -24,9 +24,9 @@ from wsgiref.util import setup_testing_defaults
 
 import pytest
 
-from hl_testkit.cli import main
+from hl_testkit.cli.main import main
+from hl_testkit.contract.schemas import validate_response
 from hl_testkit.errors import HlTestkitError
-from hl_testkit.schemas import validate_response
 from hl_testkit.standin import (
     DEMO_PROJECT_ID,
     DEMO_SESSION_ID,

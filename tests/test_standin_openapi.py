@@ -21,7 +21,7 @@ import pytest
 import requests
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 
-from hl_testkit.schemas import load_schema, schema_dir
+from hl_testkit.contract.schemas import load_schema, schema_dir
 from hl_testkit.standin import DEMO_PROJECT_ID, DEMO_SESSION_ID, STANDIN_API_KEY, StandinServer
 
 BIN = Path(sys.executable).parent

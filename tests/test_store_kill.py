@@ -19,8 +19,9 @@ from pathlib import Path
 import filelock
 import pytest
 
-from hl_testkit import cassette_file, store
-from hl_testkit.cassette_file import (
+from hl_testkit.cassettes import file as cassette_file
+from hl_testkit.cassettes import store
+from hl_testkit.cassettes.file import (
     CassetteData,
     Interaction,
     RecordedRequest,
@@ -37,7 +38,7 @@ SAVER = textwrap.dedent(
     import time
     from pathlib import Path
 
-    from hl_testkit.store import write_atomic
+    from hl_testkit.cassettes.store import write_atomic
 
     target = Path(sys.argv[1])
     contents = [Path(sys.argv[2]).read_bytes(), Path(sys.argv[3]).read_bytes()]
@@ -219,11 +220,4 @@ def test_failed_write_leaves_the_old_file_and_no_temp(
     with pytest.raises(OSError, match="disk on fire"):
         store.write_atomic(path, "new\n")
     assert path.read_text() == "old\n"
-    assert [p.name for p in tmp_path.iterdir()] == ["c.yaml"]
-
-
-def test_the_compat_name_in_cassette_file_writes_atomically(tmp_path: Path) -> None:
-    path = tmp_path / "c.yaml"
-    cassette_file.write_atomic(path, "content\n")
-    assert path.read_text() == "content\n"
     assert [p.name for p in tmp_path.iterdir()] == ["c.yaml"]

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from hl_testkit import cassette_file, store
-from hl_testkit.cassette_file import (
+from hl_testkit.cassettes import file as cassette_file
+from hl_testkit.cassettes import store
+from hl_testkit.cassettes.file import (
     CassetteData,
     CassetteError,
     Interaction,
@@ -31,8 +32,8 @@ WORKER = textwrap.dedent(
     import sys, time
     from pathlib import Path
 
-    from hl_testkit import store
-    from hl_testkit.cassette_file import (
+    from hl_testkit.cassettes import store
+    from hl_testkit.cassettes.file import (
         CassetteData, Interaction, RecordedRequest, RecordedResponse,
     )
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from hl_testkit.scrub import ScrubRules
+from hl_testkit.secrets import ScrubRules
 
 
 @pytest.fixture(scope="module")

@@ -17,12 +17,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from hl_testkit.canonical import VOLATILE_RESPONSE_HEADERS
-from hl_testkit.recorder import RECORD_MODES
+from hl_testkit.cassettes.canonical import VOLATILE_RESPONSE_HEADERS
 from hl_testkit.scenarios.expect import parse_path
 from hl_testkit.scenarios.source import Located, LocatedList, PathPart, ScenarioError, line_at
 from hl_testkit.scenarios.structure import CALLS, describe, dotted, schema_problems, suggest, where
 from hl_testkit.scenarios.variables import EnvVar, VarSpec, references, spec_of, whole_reference
+from hl_testkit.settings import RECORD_MODES
 
 #: Argument → the Python type the client takes.
 ARGUMENTS: dict[str, dict[str, type]] = {

@@ -2,7 +2,7 @@
 
 Public pytest API only (`pytest_collect_file`, `pytest.File`, `pytest.Item`).
 An item runs like a test that uses the `sessions` fixture: `setup` loads and
-activates its cassette through `hl_testkit.run.use_cassette` (record modes,
+activates its cassette through `hl_testkit.recording.run.use_cassette` (record modes,
 replay, scrubbing, the network guard), `runtest` makes the calls, `teardown`
 checks schemas and saves, knowing from the makereport hook whether it failed.
 """
@@ -19,15 +19,15 @@ import requests
 
 from hl_testkit.client import ApiResponse, SessionsClient
 from hl_testkit.errors import ApiException, HlTestkitError
-from hl_testkit.recorder import Recording
-from hl_testkit.run import item_failed, run_for, scrub_rules, use_cassette
+from hl_testkit.recording.recorder import Recording
+from hl_testkit.recording.run import item_failed, run_for, scrub_rules, use_cassette
 from hl_testkit.scenarios import source
 from hl_testkit.scenarios.expect import Mismatch, extract, match, match_headers, show
 from hl_testkit.scenarios.loader import ARGUMENTS, Case, Step, cases
 from hl_testkit.scenarios.source import ScenarioError
 from hl_testkit.scenarios.structure import describe
 from hl_testkit.scenarios.variables import EnvVar, render
-from hl_testkit.scrub import scrub_text
+from hl_testkit.secrets.scrub import scrub_text
 
 _REPLAYING_MODES = ("none", "once", "new_episodes")
 

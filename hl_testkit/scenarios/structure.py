@@ -4,7 +4,7 @@
 into sentences that say where (`file:line`, scenario, step, key) and what is
 allowed: `unknown key 'expcet' in step 2 (get) of scenario 'x' (allowed: ...);
 did you mean 'expect'?`. The schema is loaded here, apart from the API body
-schemas of `hl_testkit.schemas` (it is never routed to a response).
+schemas of `hl_testkit.contract.schemas` (it is never routed to a response).
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, cast
 
-# jsonschema ships no type information (see hl_testkit.schemas).
+# jsonschema ships no type information (see hl_testkit.contract.schemas).
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 
+from hl_testkit.cassettes.wording import describe_value
+from hl_testkit.contract.schemas import schema_dir
 from hl_testkit.scenarios.expect import MATCHERS
 from hl_testkit.scenarios.source import Located, PathPart, line_at
-from hl_testkit.schemas import schema_dir
-from hl_testkit.wording import describe_value
 
 CALLS = ("create", "get", "list")
 

@@ -217,7 +217,7 @@ class StandinApp:
 @functools.cache
 def openapi_document() -> bytes:
     """The stand-in's OpenAPI 3.1 document (`openapi.json`, shipped beside the schemas)."""
-    from hl_testkit.schemas import schema_dir  # the schemas module is not needed otherwise
+    from hl_testkit.contract.schemas import schema_dir  # the schemas module is not needed otherwise
 
     return (schema_dir() / "openapi.json").read_bytes()
 

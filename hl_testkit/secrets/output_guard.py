@@ -1,8 +1,8 @@
 """The output guard: nothing pytest prints or keeps for a run shows a known secret.
 
-Cassettes are scrubbed by `hl_testkit.recorder`; this covers everything else
+Cassettes are scrubbed by `hl_testkit.recording.recorder`; this covers everything else
 a run leaves in CI logs and artifacts. Every form of every known secret
-(`hl_testkit.scrub.scrub_text`) becomes its placeholder in:
+(`hl_testkit.secrets.scrub.scrub_text`) becomes its placeholder in:
 
 * reports (`pytest_runtest_makereport`, `pytest_make_collect_report`): the
   failure text (`longrepr`, whatever `-l`/`--tb` put in it), captured
@@ -34,8 +34,8 @@ from typing import Any
 
 import pytest
 
-from hl_testkit import scrub
-from hl_testkit.scrub import Secret
+from hl_testkit.secrets import scrub
+from hl_testkit.secrets.scrub import Secret
 
 #: Where the run's guard is registered with pytest's plugin manager.
 PLUGIN_NAME = "hl-testkit-output-guard"

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any, TextIO
 
-from hl_testkit import cassette_file
-from hl_testkit.canonical import CANONICAL_BASE_URL
+from hl_testkit.cassettes import file as cassette_file
+from hl_testkit.cassettes.canonical import CANONICAL_BASE_URL
 from hl_testkit.errors import HlTestkitError
 
 

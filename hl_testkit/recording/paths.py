@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
 from hl_testkit.errors import HlTestkitError
-from hl_testkit.scrub import Secret, scrub_text
+from hl_testkit.secrets.scrub import Secret, scrub_text
 
 MAX_NAME = 100  # bytes; well under every file system's 255
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')

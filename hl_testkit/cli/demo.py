@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from hl_testkit import cassette_file
+from hl_testkit.cassettes import file as cassette_file
 
 SUITE = '''\
 """A small suite against the sessions API, written by `hl-testkit demo`."""
@@ -152,7 +152,7 @@ _NAMING = ("E ", "hl-testkit", "FAILED ", "ERROR ", "ERROR:")
 
 
 def _check(root: Path) -> tuple[bool, str]:
-    from hl_testkit.check import check_paths
+    from hl_testkit.contract.check import check_paths
 
     report = check_paths([root / "cassettes"])
     totals = report.totals()
@@ -161,7 +161,7 @@ def _check(root: Path) -> tuple[bool, str]:
 
 
 def _scan(root: Path) -> tuple[bool, str]:
-    from hl_testkit.scan import run_scan
+    from hl_testkit.secrets.scan import run_scan
     from hl_testkit.standin import STANDIN_API_KEY
 
     # The stand-in's key stands in for a real one: it must not be on disk.

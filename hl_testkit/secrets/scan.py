@@ -3,7 +3,7 @@
 The recorder scrubs what it writes; this is the second line of defence, for
 files edited by hand, recorded by an older version, or scrubbed with rules
 that missed something. It looks for every form of the secrets in the
-environment (`hl_testkit.scrub.find_leaks`) and for credential-shaped strings
+environment (`hl_testkit.secrets.scrub.find_leaks`) and for credential-shaped strings
 it was never told about (`find_key_shaped`). Its output names the file, the
 line and the kind of finding, never the secret itself: it ends up in CI logs.
 """
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from hl_testkit.scrub import Secret, find_key_shaped, find_leaks, known_secrets
+from hl_testkit.secrets.scrub import Secret, find_key_shaped, find_leaks, known_secrets
 
 SCANNED_SUFFIXES = (".yaml", ".yml", ".json")
 DEFAULT_PATHS = ("cassettes",)

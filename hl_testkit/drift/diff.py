@@ -2,13 +2,13 @@
 
 A re-record shows up in `git diff` as changed YAML; this says, per
 interaction, what changed in meaning. Interactions are paired by the request
-key replay uses (`hl_testkit.matching`: method, path under the base URL,
+key replay uses (`hl_testkit.cassettes.matching`: method, path under the base URL,
 sorted query, body by meaning), the n-th occurrence of a key with the n-th:
 an unpaired one was added or removed, a pair out of the old order was moved.
 Within a pair the response's status, kept headers (names without case) and
 body are compared; JSON bodies by path (`body.records[0].id`), so key order
 and formatting never count, arrays by position. The new side is also checked
-against its schema (`hl_testkit.check`): a violation or an unknown property
+against its schema (`hl_testkit.contract.check`): a violation or an unknown property
 the old side did not have is a difference too.
 
 Fields the cassette format may grow that are not HTTP (the `schema_violations`
@@ -28,11 +28,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hl_testkit import canonical, matching
-from hl_testkit.cassette_file import CassetteData, Headers, Interaction
-from hl_testkit.check import check_interaction
+from hl_testkit.cassettes import canonical, matching
+from hl_testkit.cassettes.file import CassetteData, Headers, Interaction
+from hl_testkit.contract.check import check_interaction
+from hl_testkit.contract.schemas import SchemaSet
 from hl_testkit.errors import HlTestkitError
-from hl_testkit.schemas import SchemaSet
 
 #: The kinds of change, in the words the reports use.
 ADDED = "interaction added"

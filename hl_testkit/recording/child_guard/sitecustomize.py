@@ -20,7 +20,7 @@ def _guard() -> None:
     if not os.environ.get("HL_TESTKIT_CHILD_GUARD"):
         return
     try:
-        from hl_testkit.network import guard_child_process
+        from hl_testkit.recording.network import guard_child_process
     except ImportError:  # a Python without hl-testkit: documented as not guarded
         return
     guard_child_process()

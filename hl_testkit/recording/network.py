@@ -28,7 +28,7 @@ installed last (none: it lets everything through, after one set lookup).
 Child processes: a forked child inherits the hook and the policy. A new Python
 process (subprocess, multiprocessing's spawn and forkserver) is guarded only
 with `--hl-guard-children` (`children=True`): the policy is exported in
-`HL_TESTKIT_CHILD_GUARD`, and `hl_testkit/child_guard` (put first on
+`HL_TESTKIT_CHILD_GUARD`, and `hl_testkit/recording/child_guard` (put first on
 `PYTHONPATH`) holds a `sitecustomize` that installs it as the child starts
 and then runs the `sitecustomize` it hides. What a child refuses is also
 written to a report file, so the test fails even when the child's error is

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from hl_testkit.recorder import Recording, SaveResult
+    from hl_testkit.recording.recorder import Recording, SaveResult
 
 
 @dataclass
@@ -19,7 +19,7 @@ class RunStats:
     #: Cassettes by path: one shared by several tests (or xdist workers) counts once.
     used: set[str] = field(default_factory=set)
     unchanged: set[str] = field(default_factory=set)
-    #: Lines on cassettes a recording changed, semantically (hl_testkit.diff_command).
+    #: Lines on cassettes a recording changed, semantically (hl_testkit.drift.command).
     changed: list[str] = field(default_factory=list)
 
     def record(self, recording: Recording, result: SaveResult) -> None:

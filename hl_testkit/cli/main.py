@@ -125,7 +125,7 @@ def _add_demo(subparsers: _Subparsers[argparse.ArgumentParser]) -> None:
 
 
 def _run_demo(args: argparse.Namespace) -> int:
-    from hl_testkit.demo import run_demo
+    from hl_testkit.cli.demo import run_demo
 
     return run_demo(sys.stdout)
 
@@ -165,7 +165,7 @@ def _add_scan(subparsers: _Subparsers[argparse.ArgumentParser]) -> None:
 def _run_scan(args: argparse.Namespace) -> int:
     import os
 
-    from hl_testkit.scan import run_scan
+    from hl_testkit.secrets.scan import run_scan
 
     return run_scan(
         args.paths,
@@ -222,8 +222,8 @@ def _add_check(subparsers: _Subparsers[argparse.ArgumentParser]) -> None:
 def _run_check(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from hl_testkit.check import run_check
-    from hl_testkit.schemas import Route, SchemaSet
+    from hl_testkit.contract.check import run_check
+    from hl_testkit.contract.schemas import Route, SchemaSet
 
     try:
         schemas = SchemaSet.with_extra(
@@ -257,7 +257,7 @@ def _add_ls(subparsers: _Subparsers[argparse.ArgumentParser]) -> None:
 def _run_ls(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from hl_testkit.cassette_views import run_ls
+    from hl_testkit.cli.views import run_ls
 
     paths = [Path(p) for p in (args.paths or ["cassettes"])]
     return run_ls(paths, sys.stdout, sys.stderr, args.format)
@@ -281,7 +281,7 @@ def _add_show(subparsers: _Subparsers[argparse.ArgumentParser]) -> None:
 def _run_show(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from hl_testkit.cassette_views import run_show
+    from hl_testkit.cli.views import run_show
 
     return run_show(Path(args.path), sys.stdout, sys.stderr, args.format)
 
@@ -335,8 +335,8 @@ def _add_diff(subparsers: _Subparsers[argparse.ArgumentParser]) -> None:
 def _run_diff(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from hl_testkit.diff_command import run_diff
-    from hl_testkit.schemas import SchemaSet
+    from hl_testkit.contract.schemas import SchemaSet
+    from hl_testkit.drift.command import run_diff
 
     if args.git is None and len(args.paths) != 2:
         print(

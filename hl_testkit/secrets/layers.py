@@ -1,7 +1,7 @@
 """Layered decoding: what a text holds once its encodings are peeled off, to a bounded depth.
 
 The leak guard and `hl-testkit scan` look for known secrets in every fixed form
-(`hl_testkit.scrub.find_leaks`), but a key can hide under encodings no fixed
+(`hl_testkit.secrets.scrub.find_leaks`), but a key can hide under encodings no fixed
 form covers: fully or doubly percent-encoded, `\\u`-escaped letters, HTML
 entities, hex, base64 of base64, base64 wrapped across lines (MIME), UTF-16,
 quoted-printable, or compressed with no header saying so. Here every candidate

@@ -3,7 +3,7 @@
 vcrpy patches the HTTP clients (requests, urllib3 and so the official SDK,
 httpx, aiohttp, ...) and asks a `Cassette` whether it can answer each request.
 `HlCassette` answers from a `Recording` (our own file format and matching,
-`hl_testkit.matching`), and never saves by itself: `Recording.finish` decides
+`hl_testkit.cassettes.matching`), and never saves by itself: `Recording.finish` decides
 what is written, once the test's outcome is known.
 
 Hot path. vcrpy's stubs ask `can_play_response_for(request)` and then
@@ -60,12 +60,12 @@ from vcr.cassette import Cassette
 from vcr.patch import CassettePatcherBuilder
 from vcr.record_mode import RecordMode
 
-from hl_testkit import canonical, matching
-from hl_testkit.cassette_file import Interaction, RecordedRequest, RecordedResponse
+from hl_testkit.cassettes import canonical, matching
+from hl_testkit.cassettes.file import Interaction, RecordedRequest, RecordedResponse
 from hl_testkit.errors import ApiBoundaryError
 
 if TYPE_CHECKING:
-    from hl_testkit.recorder import Recording
+    from hl_testkit.recording.recorder import Recording
 
 #: `hl_vcr_config` keys that put a hook on the request (vcrpy's `before_record_request` chain).
 REQUEST_HOOK_KEYS = (

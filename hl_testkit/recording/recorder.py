@@ -2,9 +2,9 @@
 
 vcrpy patches the HTTP clients (requests, urllib3 and so the official SDK,
 httpx, aiohttp, ...) and asks a cassette whether it can answer each request;
-`hl_testkit.vcr_cassette.HlCassette` (the only module importing `vcr`, loaded
+`hl_testkit.recording.vcr_cassette.HlCassette` (the only module importing `vcr`, loaded
 by `activated` on first use) answers from a `Recording`, with our own file
-format and our own matching (`hl_testkit.matching`), and never saves by
+format and our own matching (`hl_testkit.cassettes.matching`), and never saves by
 itself: `Recording.finish` decides what is written, once the test's outcome
 is known.
 """
@@ -19,12 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hl_testkit import canonical, cassette_file, matching, paths, scrub, store
-from hl_testkit.cassette_file import CassetteData, Interaction
+from hl_testkit.cassettes import canonical, matching, store
+from hl_testkit.cassettes import file as cassette_file
+from hl_testkit.cassettes.file import CassetteData, Interaction
 from hl_testkit.errors import HlTestkitError
-from hl_testkit.misses import MissReport
-
-RECORD_MODES = ("none", "once", "new_episodes", "all", "rewrite")
+from hl_testkit.recording import paths
+from hl_testkit.recording.misses import MissReport
+from hl_testkit.secrets import scrub
 
 #: `hl_vcr_config` keys we pass on to vcrpy. The rest (serializer, match_on,
 #: persister, ...) would fight hl-testkit's own format and matching.
@@ -338,17 +339,9 @@ def activated(recording: Recording, vcr_config: dict[str, Any]) -> Iterator[Reco
     # vcrpy, and the HTTP clients it patches, are imported on first use only; through
     # sys.modules (not the package attribute), so that a module dropped from it (as
     # pytester's in-process runs do) is imported afresh with the clients it patches.
-    vcr_cassette = importlib.import_module("hl_testkit.vcr_cassette")
+    vcr_cassette = importlib.import_module("hl_testkit.recording.vcr_cassette")
     with vcr_cassette.patched(recording, vcr_config):
         yield recording
-
-
-def validate_record_mode(value: str, source: str) -> str:
-    if value not in RECORD_MODES:
-        raise HlTestkitError(
-            f"{source}: record mode {value!r} is not one of {', '.join(RECORD_MODES)}"
-        )
-    return value
 
 
 RequestHook = Callable[[Any], Any]

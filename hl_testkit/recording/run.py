@@ -5,23 +5,27 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
 import pytest
 
-from hl_testkit import diff_command, marker, paths, scrub, store
-from hl_testkit.diff import Ignores
+from hl_testkit.cassettes import store
+from hl_testkit.contract.schemas import Route, SchemaSet
+from hl_testkit.drift import command as diff_command
+from hl_testkit.drift.diff import Ignores
 from hl_testkit.errors import HlTestkitError
-from hl_testkit.marker import MarkerOptions
-from hl_testkit.network import NetworkGuard
-from hl_testkit.recorder import Recording, SaveResult, activated
-from hl_testkit.schemas import Route, SchemaSet
+from hl_testkit.recording import marker, paths
+from hl_testkit.recording.marker import MarkerOptions
+from hl_testkit.recording.network import NetworkGuard
+from hl_testkit.recording.recorder import Recording, SaveResult, activated
+from hl_testkit.recording.summary import RunStats
+from hl_testkit.recording.target import Endpoint, Target
+from hl_testkit.recording.validation import SchemaOutcome, check_recording
+from hl_testkit.secrets import scrub
 from hl_testkit.settings import Settings, record_mode_for_test
-from hl_testkit.summary import RunStats
-from hl_testkit.target import Endpoint, Target
-from hl_testkit.validation import check_recording
 
 
 @dataclass
@@ -70,7 +74,7 @@ def item_failed(item: pytest.Item) -> bool:
 
 
 def marker_options(item: pytest.Item) -> MarkerOptions:
-    """`@pytest.mark.hl_cassette(...)` on `item`, checked (see `hl_testkit.marker`)."""
+    """`@pytest.mark.hl_cassette(...)` on `item`, checked (see `hl_testkit.recording.marker`)."""
     return marker.parse(item.get_closest_marker("hl_cassette"))
 
 
@@ -90,80 +94,23 @@ def use_cassette(
     rules: scrub.ScrubRules,
     test_failed: Any,
 ) -> Iterator[Recording]:
-    """Load, activate, and at the end save (or not) the cassette of `item`."""
+    """The story of one cassette test: load the cassette (and apply the age policy),
+    run the test with the guard on and vcrpy active, check the bodies, save, and
+    give the verdict."""
     options = marker_options(item)
-    name, marker_mode, marker_vcr = options.name, options.record_mode, options.vcr_config
-    schema_choice = options.schema  # False: off; a name: that schema
-    if isinstance(schema_choice, str) and schema_choice not in run.schemas.names:
-        raise HlTestkitError(
-            f"@pytest.mark.hl_cassette(schema={schema_choice!r}): no schema of that name; "
-            f"known schemas: {', '.join(run.schemas.names)} (add yours with ini hl_schema_dir)"
-        )
+    schemas = _schemas_for(run, options.schema)
     config = dict(vcr_config)
     fixture_mode = config.pop("record_mode", None)
-    config.update(marker_vcr)  # the marker is more specific than the fixture
-    mode = record_mode_for_test(run.settings, marker_mode, fixture_mode)
-    endpoint = run.target.endpoint(mode)
-    recording = new_recording(run, item.nodeid, name, mode, endpoint, rules)
-    recording.load()
-    if expired(run.settings, recording):
-        message = (
-            f"hl-testkit: cassette {recording.path} was recorded on {recording.recorded_at}, "
-            f"longer ago than hl_max_cassette_age = {run.settings.max_age_text} allows. "
-            f"{recording.hint}"
-        )
-        if run.settings.on_expired == "fail":
-            pytest.fail(message, pytrace=False)
-        elif run.settings.on_expired == "warn":
-            warnings.warn(ExpiredCassetteWarning(message), stacklevel=1)
-        else:  # rerecord: this test records afresh against the configured target
-            recording.record_mode = mode = "rewrite"
-            recording.refresh_date = True
-            endpoint = run.target.endpoint("rewrite")
-            recording.base_url, recording.api_key = endpoint.base_url, endpoint.api_key
-            recording.recorded_against = endpoint.recorded_against
-            recording.load()
-    if endpoint.kind == "standin":
-        run.target.reset()
-
-    guard = run.guard
-    with (
-        guard.scoped(
-            "closed" if mode == "none" else "open",
-            context=f" while {item.nodeid} replays {recording.path}",
-            hint="A replayed test answers from its cassette only; to record, run "
-            f"{paths.rerecord_command(item.nodeid, 'new_episodes')}. ",
-        ),
-        activated(recording, config),
-    ):
+    config.update(options.vcr_config)  # the marker is more specific than the fixture
+    mode = record_mode_for_test(run.settings, options.record_mode, fixture_mode)
+    recording = _loaded(run, item, options.name, mode, rules)
+    with _guarded(run, item, recording), activated(recording, config):
         yield recording
-
-    outcome = None
-    if run.settings.schema_check and schema_choice is not False:
-        schemas = run.schemas
-        if isinstance(schema_choice, str):
-            schemas = schemas.overriding_success(schema_choice)
-        # The drift report walks every body: only made when it is shown.
-        outcome = check_recording(recording, schemas, drift=run.settings.schema_strict)
-        if run.settings.schema_strict:
-            run.stats.drift += [f"{f.where}: {'; '.join(map(str, f.drift))}" for f in outcome.drift]
-
+    outcome = _check_bodies(run, recording, schemas)
     # A schema failure alone does not stop the write: the cassette keeps the
     # body, marked, so the drift can be read and reported.
     result = _finish(run, recording, bool(test_failed()))
-    problems = recording.misses + guard.blocked
-    replaying = recording.record_mode in ("none", "once")
-    unused_count = recording.unplayed_count if replaying else 0
-    run.stats.counts["unused"] += unused_count
-    unused = recording.unplayed if unused_count and run.settings.strict else []
-    if unused:
-        listed = "\n".join(
-            f"  #{recording.loaded.index(i)} {i.request.method} {i.request.uri}" for i in unused
-        )
-        problems.append(
-            f"hl-testkit (--hl-strict): {recording.path} holds {len(unused)} interaction(s) "
-            f"this test did not play:\n{listed}\n{recording.hint}"
-        )
+    problems = recording.misses + run.guard.blocked + _unused(run, recording)
     if outcome is not None and outcome.failures:
         # A scenario turns the check off in its file (`schema: false`), not with a marker.
         turn_off = getattr(item, "schema_off_hint", "@pytest.mark.hl_cassette(schema=False)")
@@ -171,6 +118,94 @@ def use_cassette(
     if problems and not test_failed():
         # The test caught our error and passed anyway: it still must not go green.
         pytest.fail("\n\n".join(problems), pytrace=False)
+
+
+def _schemas_for(run: HlRun, choice: bool | str) -> SchemaSet | None:
+    """The schemas a test's bodies are checked with: None when the check is off."""
+    if isinstance(choice, str) and choice not in run.schemas.names:
+        raise HlTestkitError(
+            f"@pytest.mark.hl_cassette(schema={choice!r}): no schema of that name; "
+            f"known schemas: {', '.join(run.schemas.names)} (add yours with ini hl_schema_dir)"
+        )
+    if not run.settings.schema_check or choice is False:
+        return None
+    return run.schemas.overriding_success(choice) if isinstance(choice, str) else run.schemas
+
+
+def _loaded(
+    run: HlRun, item: pytest.Item, name: str | None, mode: str, rules: scrub.ScrubRules
+) -> Recording:
+    """The test's cassette, loaded, after the age policy (which may re-record it)."""
+    endpoint = run.target.endpoint(mode)
+    recording = new_recording(run, item.nodeid, name, mode, endpoint, rules)
+    recording.load()
+    if expired(run.settings, recording):
+        endpoint = _apply_age_policy(run, recording) or endpoint
+    if endpoint.kind == "standin":
+        run.target.reset()
+    return recording
+
+
+def _apply_age_policy(run: HlRun, recording: Recording) -> Endpoint | None:
+    """Warn, fail, or turn the test into a re-record (then: the endpoint it records on)."""
+    message = (
+        f"hl-testkit: cassette {recording.path} was recorded on {recording.recorded_at}, "
+        f"longer ago than hl_max_cassette_age = {run.settings.max_age_text} allows. "
+        f"{recording.hint}"
+    )
+    if run.settings.on_expired == "fail":
+        pytest.fail(message, pytrace=False)
+    if run.settings.on_expired == "warn":
+        warnings.warn(ExpiredCassetteWarning(message), stacklevel=1)
+        return None
+    # rerecord: this test records afresh against the configured target
+    recording.record_mode = "rewrite"
+    recording.refresh_date = True
+    endpoint = run.target.endpoint("rewrite")
+    recording.base_url, recording.api_key = endpoint.base_url, endpoint.api_key
+    recording.recorded_against = endpoint.recorded_against
+    recording.load()
+    return endpoint
+
+
+def _guarded(run: HlRun, item: pytest.Item, recording: Recording) -> AbstractContextManager[None]:
+    """The network guard for the test: closed in replay, open while recording."""
+    return run.guard.scoped(
+        "closed" if recording.record_mode == "none" else "open",
+        context=f" while {item.nodeid} replays {recording.path}",
+        hint="A replayed test answers from its cassette only; to record, run "
+        f"{paths.rerecord_command(item.nodeid, 'new_episodes')}. ",
+    )
+
+
+def _check_bodies(
+    run: HlRun, recording: Recording, schemas: SchemaSet | None
+) -> SchemaOutcome | None:
+    """Every body against its schema; with --hl-schema-strict, drift into the summary."""
+    if schemas is None:
+        return None
+    # The drift report walks every body: only made when it is shown.
+    outcome = check_recording(recording, schemas, drift=run.settings.schema_strict)
+    if run.settings.schema_strict:
+        run.stats.drift += [f"{f.where}: {'; '.join(map(str, f.drift))}" for f in outcome.drift]
+    return outcome
+
+
+def _unused(run: HlRun, recording: Recording) -> list[str]:
+    """Counts the test's own unplayed interactions; with --hl-strict, the failure."""
+    replaying = recording.record_mode in ("none", "once")
+    unused_count = recording.unplayed_count if replaying else 0
+    run.stats.counts["unused"] += unused_count
+    unused = recording.unplayed if unused_count and run.settings.strict else []
+    if not unused:
+        return []
+    listed = "\n".join(
+        f"  #{recording.loaded.index(i)} {i.request.method} {i.request.uri}" for i in unused
+    )
+    return [
+        f"hl-testkit (--hl-strict): {recording.path} holds {len(unused)} interaction(s) "
+        f"this test did not play:\n{listed}\n{recording.hint}"
+    ]
 
 
 def new_recording(

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from hl_testkit.matching import RequestKey, closest, differences
-from hl_testkit.paths import rerecord_command
+from hl_testkit.cassettes.matching import RequestKey, closest, differences
+from hl_testkit.recording.paths import rerecord_command
 
 
 @dataclass(frozen=True)

@@ -25,10 +25,10 @@ from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
-from hl_testkit import cassette_file
-from hl_testkit.cassette_file import CassetteError, Interaction
-from hl_testkit.schemas import Drift, SchemaSet, Violation
-from hl_testkit.scrub import Secret, known_secrets, scrub_text
+from hl_testkit.cassettes import file as cassette_file
+from hl_testkit.cassettes.file import CassetteError, Interaction
+from hl_testkit.contract.schemas import Drift, SchemaSet, Violation
+from hl_testkit.secrets.scrub import Secret, known_secrets, scrub_text
 
 #: Recorded URIs under the API are rebased onto this; routes are relative to it.
 API_BASE = "https://api.humanloop.com/v4"

@@ -8,7 +8,7 @@ Every cassette is validated when it is loaded. A file that is empty, cut off,
 not YAML, of another format or of the wrong shape raises `CassetteError`, whose
 message names the absolute path, the line and column when they are known, what
 is wrong, and the caller's hint (e.g. how to re-record): a corrupt cassette is
-never taken for an empty one. Writing (atomic, locked) is `hl_testkit.store`.
+never taken for an empty one. Writing (atomic, locked) is `hl_testkit.cassettes.store`.
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from hl_testkit import fast_yaml
+from hl_testkit.cassettes import fast_yaml
+from hl_testkit.cassettes.wording import describe_value as _describe
 from hl_testkit.errors import HlTestkitError
-from hl_testkit.wording import describe_value as _describe
 
 FORMAT = "hl-testkit-cassette/2"
 FORMAT_VERSION = 2
@@ -699,10 +699,3 @@ def read(path: Path, *, hint: str = "") -> CassetteData | None:
     except OSError as exc:
         raise _error(Path(os.path.abspath(path)), f"cannot be read: {exc}", hint) from None
     return loads(raw, path, hint=hint)
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Replace `path` atomically; the one implementation is `hl_testkit.store.write_atomic`."""
-    from hl_testkit import store  # store imports this module
-
-    store.write_atomic(path, text)

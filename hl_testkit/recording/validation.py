@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from hl_testkit.cassette_file import Interaction
-from hl_testkit.check import Finding, check_interaction
-from hl_testkit.recorder import Recording
-from hl_testkit.schemas import SchemaSet
+from hl_testkit.cassettes.file import Interaction
+from hl_testkit.contract.check import Finding, check_interaction
+from hl_testkit.contract.schemas import SchemaSet
+from hl_testkit.recording.recorder import Recording
 
 
 @dataclass

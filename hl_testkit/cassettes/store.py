@@ -29,8 +29,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from hl_testkit import cassette_file
-from hl_testkit.cassette_file import CassetteData, CassetteError
+from hl_testkit.cassettes import file as cassette_file
+from hl_testkit.cassettes.file import CassetteData, CassetteError
 
 if TYPE_CHECKING:
     import filelock

@@ -24,11 +24,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from hl_testkit import cassette_file, diff_format, scrub
-from hl_testkit.cassette_file import CassetteData
-from hl_testkit.diff import DiffReport, Ignores, diff_cassettes
+from hl_testkit.cassettes import file as cassette_file
+from hl_testkit.cassettes.file import CassetteData
+from hl_testkit.contract.schemas import SchemaSet
+from hl_testkit.drift import format as diff_format
+from hl_testkit.drift.diff import DiffReport, Ignores, diff_cassettes
 from hl_testkit.errors import HlTestkitError
-from hl_testkit.schemas import SchemaSet
+from hl_testkit.secrets import scrub
 
 INI_KEY = "hl_diff_ignore"
 

@@ -17,9 +17,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from hl_testkit import paths
-from hl_testkit.recorder import Recording
-from hl_testkit.scrub import without_userinfo
+from hl_testkit.recording import paths
+from hl_testkit.recording.recorder import Recording
+from hl_testkit.secrets.scrub import without_userinfo
 
 #: Exceptions, by class name, that mean "no connection was made" (the modules
 #: that define them are not imported here: which are installed varies).

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from hl_testkit.errors import HlTestkitError
-from hl_testkit.recorder import VCR_CONFIG_KEYS
+from hl_testkit.recording.recorder import VCR_CONFIG_KEYS
 
 #: The marker's own arguments; the rest are vcrpy settings passed on.
 OWN_KEYS = ("name", "record_mode", "schema")

@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from hl_testkit import diff
-from hl_testkit.diff import CassetteDiff, Change, DiffReport, InteractionDiff
+from hl_testkit.drift import diff
+from hl_testkit.drift.diff import CassetteDiff, Change, DiffReport, InteractionDiff
 
 FORMATS = ("text", "json", "markdown")
 _VALUE_WIDTH = 80  # longest value shown in text and Markdown; JSON has them whole

@@ -1,0 +1,1 @@
+"""Cassette files: the on-disk format, its loading, paths, and atomic locked writes."""

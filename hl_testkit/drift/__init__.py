@@ -1,0 +1,1 @@
+"""Drift: semantic diffs between two recordings of the API (`hl-testkit diff`)."""

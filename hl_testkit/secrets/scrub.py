@@ -1,0 +1,763 @@
+"""Scrubbing secrets out of recorded exchanges, and finding any that got through.
+
+Pure functions, no I/O. Two nets, because either alone misses something:
+
+* by name: header, query-parameter and JSON-field names that conventionally
+  carry credentials are redacted whatever their value, which catches keys we
+  were never told about;
+* by value: every encoding we know of (raw, percent-, form- and JSON-escaped,
+  base64) of every known secret is replaced wherever it appears, which catches
+  a key echoed in an error message, a redirect or a log line.
+
+Placeholders are fixed text (`<REDACTED>`, `<HUMANLOOP_API_KEY>`), never
+derived from the value, so re-recording does not churn and a leaked file
+reveals nothing.
+
+Matching on replay: a scrubbed request no longer looks like the live one, so
+the replay side must put each live request through `scrub_uri` and
+`scrub_body` (same rules) before computing its key. Name-based redaction
+writes `<REDACTED>` whatever the value, so it matches whatever key the
+replaying machine has, or none. Value-based replacement writes the source's
+placeholder (`?state=<HUMANLOOP_API_KEY>`), so it matches only when the
+replaying machine knows *some* value for that source; a dummy will do.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import gzip
+import importlib
+import json
+import math
+import re
+import zlib
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from fnmatch import translate
+from functools import lru_cache
+from types import MappingProxyType
+from typing import Any
+from urllib.parse import quote, quote_plus, unquote, unquote_plus, urlsplit, urlunsplit
+
+from hl_testkit.cassettes.file import Headers, Interaction, RecordedRequest, RecordedResponse
+from hl_testkit.errors import HlTestkitError
+from hl_testkit.secrets import layers
+
+REDACTED = "<REDACTED>"
+
+#: Shorter values are ignored: replacing "a" or "test" everywhere would wreck
+#: a cassette (ids, JSON keys, URLs) while protecting nothing worth a key.
+MIN_SECRET_LENGTH = 6
+
+#: Environment variables whose values are always secrets. Includes every label
+#: of `hl_testkit.client.PROVIDER_KEY_ARGS` (a test keeps the two in step).
+DEFAULT_SECRET_ENV: tuple[str, ...] = (
+    "HUMANLOOP_API_KEY",
+    "OPENAI_API_KEY",
+    "ANTHROPIC_API_KEY",
+    "COHERE_API_KEY",
+    "AI21_API_KEY",
+    "AZURE_OPENAI_API_KEY",
+    "OPENAI_AZURE_API_KEY",
+    "OPENAI_AZURE_ENDPOINT_API_KEY",
+    "MOCK_API_KEY",
+)
+
+_EMPTY: Mapping[str, str] = MappingProxyType({})
+
+ScrubFunction = Callable[[Interaction], Interaction]
+
+
+class ScrubError(HlTestkitError):
+    """A body could not be decoded, so it could not be checked for secrets."""
+
+
+# -- secrets ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Secret:
+    source: str  # where the value came from, e.g. "HUMANLOOP_API_KEY"
+    value: str = field(repr=False)  # repr=False: a Secret in a traceback leaks nothing
+
+    @property
+    def placeholder(self) -> str:
+        return f"<{self.source}>"
+
+
+def known_secrets(
+    env: Mapping[str, str],
+    extra_env_names: Iterable[str] = (),
+    extra: Mapping[str, str] = _EMPTY,
+) -> list[Secret]:
+    """The secrets in `env` (the usual key variables plus `extra_env_names`) and `extra`.
+
+    Longest first, so a key that contains another is replaced whole. A value
+    seen twice keeps its first label. Values under `MIN_SECRET_LENGTH` are dropped.
+    """
+    candidates = [(name, env.get(name, "")) for name in (*DEFAULT_SECRET_ENV, *extra_env_names)]
+    candidates += list(extra.items())
+    found: dict[str, Secret] = {}
+    for source, value in candidates:
+        value = (value or "").strip()  # `export KEY=$(cat file)` keeps a newline
+        if len(value) >= MIN_SECRET_LENGTH and value not in found:
+            found[value] = Secret(source, value)
+    return sorted(found.values(), key=lambda s: (-len(s.value), s.source))
+
+
+#: The label of a credential in a base URL's userinfo (`https://user:pass@host/v4`).
+USERINFO_SOURCE = "HL_BASE_URL_USERINFO"
+
+
+def without_userinfo(url: str) -> str:
+    """`url` with any `user:password@` taken out: how a URL is shown."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
+def userinfo_secrets(url: str | None) -> dict[str, str]:
+    """The credential in `url`'s userinfo, by `USERINFO_SOURCE`: its password, or its
+    user name when there is no password (`https://TOKEN@host` carries a token)."""
+    netloc = urlsplit(url or "").netloc
+    if "@" not in netloc:
+        return {}
+    user, colon, password = netloc.rpartition("@")[0].partition(":")
+    value = unquote(password if colon else user)
+    return {USERINFO_SOURCE: value} if value else {}
+
+
+def secret_forms(value: str) -> set[str]:
+    """Every text `value` may appear as in an HTTP exchange."""
+    return {text for _, text in _named_forms(value)}
+
+
+def _named_forms(value: str) -> list[tuple[str, str]]:
+    """(form name, text) pairs, the plainest name first for each distinct text."""
+    forms = [("raw", value)]
+    for encoded in (quote(value, safe=""), quote(value)):  # safe="/" is quote's default
+        forms += [("percent-encoded", encoded), ("percent-encoded", _lower_hex(encoded))]
+    plus = quote_plus(value)
+    forms += [("form-encoded", plus), ("form-encoded", _lower_hex(plus))]
+    escaped = json.dumps(value, ensure_ascii=False)[1:-1]
+    forms += [("json-escaped", escaped), ("json-escaped", escaped.replace("/", "\\/"))]
+    raw = value.encode("utf-8")
+    for name, encode in (("base64", base64.b64encode), ("base64url", base64.urlsafe_b64encode)):
+        full = encode(raw).decode("ascii")
+        plain = [(name, full), (name, full.rstrip("="))]
+        for shift in (0, 1, 2):
+            core = _base64_core(encode, raw, shift)
+            if len(core) >= 8:  # shorter cores could turn up in any base64 by chance
+                plain.append(("base64-embedded", core))
+        for form, text in plain:  # base64 has `+`, `/`, `=` too: in a URL, in PHP's JSON
+            pct = quote(text, safe="")
+            forms += [(form, text), (f"percent-encoded {form}", pct)]
+            forms += [(f"percent-encoded {form}", _lower_hex(pct))]
+            forms += [(f"json-escaped {form}", text.replace("/", "\\/"))]
+    unique: dict[str, str] = {}
+    for name, text in forms:
+        unique.setdefault(text, name)
+    return [(name, text) for text, name in unique.items()]
+
+
+def _lower_hex(text: str) -> str:
+    return re.sub(r"%[0-9A-F]{2}", lambda m: m.group().lower(), text)
+
+
+def _base64_core(encode: Callable[[bytes], bytes], raw: bytes, shift: int) -> str:
+    """The characters of base64(prefix + raw) that depend on `raw` alone.
+
+    With `shift` = len(prefix) % 3 these are the same whatever the prefix and
+    suffix, so they find the key inside e.g. base64(f"{user}:{key}").
+    """
+    encoded = encode(b"\0" * shift + raw).decode("ascii")
+    start = -(-8 * shift // 6)  # first character made only of key bits
+    end = 8 * (shift + len(raw)) // 6  # last one, exclusive
+    return encoded[start:end]
+
+
+#: The base forms that `_any_escaping` patterns are made of; the rest of
+#: `_named_forms` are escapings of these, kept for their names.
+_BASE_FORMS = frozenset({"raw", "base64", "base64url", "base64-embedded"})
+
+
+def _any_escaping(text: str) -> str:
+    """A regex for `text` with each non-alphanumeric character raw or escaped, in any mix.
+
+    Percent-encoded (either hex case; `+` for a space), JSON-escaped (`\\u002B`,
+    `\\/`): a value half-encoded by `quote(key, safe="/=")`, or JSON from an encoder
+    that escapes more than it must (.NET, PHP), is none of the fixed forms.
+    """
+    parts = []
+    for char in text:
+        if char.isascii() and char.isalnum():
+            parts.append(char)
+            continue
+        escapes = [
+            re.escape(char),
+            "".join("%" + _any_case(f"{byte:02X}") for byte in char.encode("utf-8")),
+            r"\\u" + _any_case(f"{ord(char):04X}"),
+        ]
+        if char in '"\\/':
+            escapes.append(re.escape("\\" + char))
+        if char == " ":
+            escapes.append(r"\+")
+        parts.append(f"(?:{'|'.join(escapes)})")
+    return "".join(parts)
+
+
+def _any_case(hex_digits: str) -> str:
+    return "".join(f"[{d}{d.lower()}]" if d.isalpha() else d for d in hex_digits)
+
+
+class _Replacer:
+    """One regex over every form of every secret: one pass, longest form first."""
+
+    def __init__(self, secrets: tuple[Secret, ...]) -> None:
+        self.forms: dict[str, tuple[str, Secret]] = {}
+        for secret in secrets:  # longest first: its forms win ties with a shorter key's
+            for name, text in _named_forms(secret.value):
+                self.forms.setdefault(text, (name, secret))
+        # Each base form in any escaping; longest first, so an alternation never stops
+        # at a shorter overlapping form. No groups: they would cost sre its fast scan.
+        self.bases = sorted(
+            (
+                (text, name, secret)
+                for text, (name, secret) in self.forms.items()
+                if name in _BASE_FORMS
+            ),
+            key=lambda base: len(base[0]),
+            reverse=True,
+        )
+        patterns = [_any_escaping(text) for text, _, _ in self.bases]
+        self.base_res = [re.compile(p) for p in patterns]
+        self.text_re = re.compile("|".join(patterns)) if patterns else None
+        self.bytes_re = re.compile("|".join(patterns).encode("utf-8")) if patterns else None
+        self._found: dict[str, tuple[str, Secret]] = {}
+
+    def _identify(self, found: str) -> tuple[str, Secret]:
+        """The form name and the secret of a match (there are few: each is looked up)."""
+        if found in self.forms:
+            return self.forms[found]
+        if found not in self._found:
+            _, base, secret = next(
+                b for b, r in zip(self.bases, self.base_res, strict=True) if r.fullmatch(found)
+            )
+            kind = "percent-encoded" if "%" in found else "json-escaped" if "\\" in found else ""
+            kind = kind or "form-encoded"  # only a `+` for a space sets it apart
+            self._found[found] = (kind if base == "raw" else f"{kind} {base}"), secret
+        return self._found[found]
+
+    def text(self, text: str) -> str:
+        if self.text_re is None:
+            return text
+        return self.text_re.sub(lambda m: self._identify(m.group())[1].placeholder, text)
+
+    def data(self, data: bytes) -> bytes:
+        if self.bytes_re is None:
+            return data
+        return self.bytes_re.sub(
+            lambda m: self._identify(m.group().decode("utf-8"))[1].placeholder.encode("utf-8"),
+            data,
+        )
+
+    def find(self, data: bytes) -> Iterator[tuple[int, str, Secret]]:
+        if self.bytes_re is None:
+            return
+        for m in self.bytes_re.finditer(data):
+            name, secret = self._identify(m.group().decode("utf-8"))
+            yield m.start(), name, secret
+
+
+@lru_cache(maxsize=32)
+def _replacer(secrets: tuple[Secret, ...]) -> _Replacer:
+    return _Replacer(secrets)
+
+
+def scrub_text(text: str, secrets: Iterable[Secret]) -> str:
+    """`text` with every form of every secret replaced: for error messages and reports."""
+    return _replacer(tuple(secrets)).text(text)
+
+
+# -- rules --------------------------------------------------------------------------
+
+# Names are matched as shell-style patterns (`*_api_key`), ignoring case, and
+# with `-` counted as `_`: `X-Api-Key` is `x_api_key`, `api-key` is `api_key`.
+
+#: "session" is not here: it would catch Humanloop's own session ids.
+DEFAULT_HEADER_NAMES: tuple[str, ...] = (
+    "authorization",
+    "proxy-authorization",
+    "x-api-key",
+    "cookie",
+    "set-cookie",
+    "*key*",
+    "*token*",
+    "*secret*",
+    "*auth*",
+    "*password*",
+    "*passwd*",
+)
+#: Challenges, not credentials: their scheme and realm help debug a 401.
+DEFAULT_HEADER_KEEP: tuple[str, ...] = ("www-authenticate", "proxy-authenticate")
+
+_CREDENTIAL_NAMES = (
+    "api_key",
+    "apikey",
+    "*_api_key",
+    "*_apikey",
+    "token",
+    "*_token",  # not `*_tokens`: max_tokens, prompt_tokens stay
+    "secret",
+    "*_secret",
+    "secret_key",
+    "*_secret_key",
+    "password",
+    "*_password",
+    "passwd",
+)
+#: Not `*_key` in bodies: reference_key, sort_key, idempotency_key are data.
+DEFAULT_QUERY_NAMES: tuple[str, ...] = (*_CREDENTIAL_NAMES, "key", "auth", "signature")
+DEFAULT_FIELD_NAMES: tuple[str, ...] = (
+    *_CREDENTIAL_NAMES,
+    "private_key",
+    "*_private_key",
+    "authorization",
+    "credentials",
+    "provider_api_keys",  # everything beneath it
+)
+#: Pagination cursors end in `_token` but are not secrets; redacting them would
+#: make every page's request look the same on replay.
+DEFAULT_NAME_KEEP: tuple[str, ...] = ("*page_token",)
+
+
+@lru_cache(maxsize=64)
+def _pattern(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
+    if not patterns:
+        return None
+    return re.compile("|".join(translate(_normal(p)) for p in patterns))
+
+
+def _normal(name: str) -> str:
+    return name.strip().lower().replace("-", "_")
+
+
+@lru_cache(maxsize=4096)  # a run sees few distinct names; each is decided once
+def _matches(patterns: tuple[str, ...], keep: tuple[str, ...], name: str) -> bool:
+    wanted, kept = _pattern(patterns), _pattern(keep)
+    return bool(wanted and wanted.match(name) and not (kept and kept.match(name)))
+
+
+@dataclass(frozen=True)
+class ScrubRules:
+    """What is redacted by name, and what else the user wants scrubbed.
+
+    `*_keep` patterns win over the names. `values` are extra secrets by label
+    (placeholder `<LABEL>`). `functions` run last, each on a copy of the
+    scrubbed, decoded interaction; what they return is what gets written.
+    """
+
+    header_names: tuple[str, ...] = DEFAULT_HEADER_NAMES
+    header_keep: tuple[str, ...] = DEFAULT_HEADER_KEEP
+    query_names: tuple[str, ...] = DEFAULT_QUERY_NAMES
+    field_names: tuple[str, ...] = DEFAULT_FIELD_NAMES
+    name_keep: tuple[str, ...] = DEFAULT_NAME_KEEP  # for query parameters and fields
+    values: Mapping[str, str] = field(default_factory=dict, repr=False)
+    functions: tuple[ScrubFunction, ...] = ()
+
+    def __post_init__(self) -> None:
+        for label, value in self.values.items():
+            # An explicit request we cannot honour safely is an error, not a skip.
+            if value and len(value.strip()) < MIN_SECRET_LENGTH:
+                raise ValueError(
+                    f"secret value {label!r} is shorter than {MIN_SECRET_LENGTH} characters; "
+                    "scrubbing it everywhere would corrupt the cassette"
+                )
+
+    def extended(
+        self,
+        *,
+        header_names: Iterable[str] = (),
+        query_names: Iterable[str] = (),
+        field_names: Iterable[str] = (),
+        values: Mapping[str, str] = _EMPTY,
+        functions: Iterable[ScrubFunction] = (),
+    ) -> ScrubRules:
+        """These rules plus the user's additions."""
+        return replace(
+            self,
+            header_names=(*self.header_names, *header_names),
+            query_names=(*self.query_names, *query_names),
+            field_names=(*self.field_names, *field_names),
+            values={**self.values, **values},
+            functions=(*self.functions, *functions),
+        )
+
+    def is_secret_header(self, name: str) -> bool:
+        return _matches(self.header_names, self.header_keep, _normal(name))
+
+    def is_secret_param(self, name: str) -> bool:
+        return _matches(self.query_names, self.name_keep, _normal(name))
+
+    def is_secret_field(self, name: str) -> bool:
+        return _matches(self.field_names, self.name_keep, _normal(name))
+
+
+DEFAULT_RULES = ScrubRules()
+
+
+@dataclass(frozen=True)
+class _Context:
+    rules: ScrubRules
+    replace: _Replacer
+
+
+#: Built contexts, by (secrets, rules' identity and values). The entry holds the rules
+#: themselves, so their id cannot be reused by other rules while the entry lives.
+_CONTEXTS: dict[tuple[Any, ...], tuple[ScrubRules, _Context]] = {}
+_MAX_CONTEXTS = 64
+
+
+def _context(secrets: Iterable[Secret], rules: ScrubRules) -> _Context:
+    """The rules and the one-pass replacer for `secrets`: built once per secret set.
+
+    Every request of a replayed test is scrubbed (its key must match the stored,
+    scrubbed one), so this is on the hot path: a cache hit costs a tuple and a lookup.
+    """
+    key = (tuple(secrets), id(rules), tuple(rules.values.items()))
+    hit = _CONTEXTS.get(key)
+    if hit is not None and hit[0] is rules:
+        return hit[1]
+    merged = {s.value: s for s in known_secrets({}, extra=rules.values)}
+    for secret in key[0]:
+        merged.setdefault(secret.value, secret)
+    ordered = sorted(merged.values(), key=lambda s: (-len(s.value), s.source))
+    context = _Context(rules, _replacer(tuple(ordered)))
+    if len(_CONTEXTS) >= _MAX_CONTEXTS:
+        _CONTEXTS.clear()
+    _CONTEXTS[key] = (rules, context)
+    return context
+
+
+# -- scrubbing ----------------------------------------------------------------------
+
+
+def scrub_interaction(
+    interaction: Interaction, secrets: Iterable[Secret], rules: ScrubRules = DEFAULT_RULES
+) -> Interaction:
+    """A scrubbed copy of `interaction`; the original is left alone.
+
+    Compressed bodies are stored decoded (Content-Encoding removed), and
+    Content-Length is dropped wherever the body changed. Raises `ScrubError`
+    for a body it cannot decode (e.g. `br` without the brotli module), rather
+    than write something it could not check.
+    """
+    ctx = _context(secrets, rules)
+    req, resp = interaction.request, interaction.response
+    request = RecordedRequest(
+        method=req.method,
+        uri=_scrub_uri(req.uri, ctx),
+        headers={},
+        body=_scrub_body(req.body, req.headers, ctx),
+    )
+    request.headers = _scrub_headers(req.headers, req.body != request.body, ctx)
+    response = RecordedResponse(
+        status=resp.status,
+        reason=ctx.replace.text(resp.reason),
+        headers={},
+        body=_scrub_body(resp.body, resp.headers, ctx) or b"",
+    )
+    response.headers = _scrub_headers(resp.headers, resp.body != response.body, ctx)
+    scrubbed = Interaction(request, response)
+    for function in rules.functions:
+        scrubbed = function(copy.deepcopy(scrubbed))
+    return scrubbed
+
+
+def scrub_uri(uri: str, secrets: Iterable[Secret], rules: ScrubRules = DEFAULT_RULES) -> str:
+    """The URI as stored: credential query parameters redacted, known secrets replaced."""
+    return _scrub_uri(uri, _context(secrets, rules))
+
+
+def scrub_body(
+    body: bytes | str | None,
+    headers: Headers,
+    secrets: Iterable[Secret],
+    rules: ScrubRules = DEFAULT_RULES,
+) -> bytes | None:
+    """The body as stored: decoded, credential fields redacted, known secrets replaced.
+
+    `headers` are the body's own (Content-Encoding, Content-Type).
+    """
+    data = body.encode("utf-8") if isinstance(body, str) else body
+    return _scrub_body(data, headers, _context(secrets, rules))
+
+
+def _scrub_uri(uri: str, ctx: _Context) -> str:
+    # By hand rather than urlsplit/urlunsplit, which would re-normalise the rest.
+    rest, hash_, fragment = uri.partition("#")
+    base, question, query = rest.partition("?")
+    if question:
+        rest = base + "?" + _scrub_query(query, ctx.rules)
+    return ctx.replace.text(rest + hash_ + fragment)
+
+
+def _scrub_query(query: str, rules: ScrubRules) -> str:
+    pieces = []
+    for piece in query.split("&"):
+        name, equals, value = piece.partition("=")
+        if equals and value and rules.is_secret_param(unquote_plus(name)):
+            piece = f"{name}={REDACTED}"
+        pieces.append(piece)
+    return "&".join(pieces)
+
+
+def _scrub_headers(headers: Headers, body_changed: bool, ctx: _Context) -> Headers:
+    scrubbed: Headers = {}
+    for name, value in headers.items():
+        lower = name.lower()
+        if lower == "content-encoding" or (lower == "content-length" and body_changed):
+            continue  # bodies are stored decoded; a changed body has a new length
+        if isinstance(value, str):
+            scrubbed[name] = _scrub_header_value(name, value, ctx)
+        else:
+            scrubbed[name] = [_scrub_header_value(name, v, ctx) for v in value]
+    return scrubbed
+
+
+_AUTH_SCHEME = re.compile(r"([A-Za-z][\w.-]*) +(\S+)")
+_PLACEHOLDER = re.compile(r"<[A-Za-z0-9_.-]+>")
+
+
+def _scrub_header_value(name: str, value: str, ctx: _Context) -> str:
+    if name.lower() in ("location", "content-location"):
+        return _scrub_uri(value, ctx)
+    if not ctx.rules.is_secret_header(name) or not value.strip():
+        return ctx.replace.text(value)
+    # `Bearer <OPENAI_API_KEY>` says more than `<REDACTED>` and reveals nothing;
+    # anything not wholly a known secret (cookies, Basic user:pass) goes entirely.
+    scheme = _AUTH_SCHEME.fullmatch(value)
+    credential = ctx.replace.text(scheme.group(2) if scheme else value)
+    if not _PLACEHOLDER.fullmatch(credential):  # also one from an earlier scrub: stable
+        credential = REDACTED
+    return f"{scheme.group(1)} {credential}" if scheme else credential
+
+
+def _scrub_body(body: bytes | None, headers: Headers, ctx: _Context) -> bytes | None:
+    if not body:
+        return body
+    body = _decode(body, headers)
+    return ctx.replace.data(_redact_named(body, headers, ctx.rules))
+
+
+def _redact_named(body: bytes, headers: Headers, rules: ScrubRules) -> bytes:
+    """Credential fields of a form or JSON body (JSON whatever the Content-Type says)."""
+    if _header(headers, "content-type").lower().startswith("application/x-www-form-urlencoded"):
+        try:
+            return _scrub_query(body.decode("utf-8"), rules).encode("utf-8")
+        except UnicodeDecodeError:
+            return body
+    try:
+        value = json.loads(body)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        return body
+    redacted = _redact_json(value, rules, inside=False)
+    if redacted is value:
+        return body  # untouched bodies keep their exact bytes
+    return json.dumps(redacted, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _redact_json(value: Any, rules: ScrubRules, inside: bool) -> Any:
+    """Every non-empty string at or below a credential-named field becomes `<REDACTED>`.
+
+    `value` itself when nothing changes (a string already `<REDACTED>` is no change),
+    else a copy: only the containers on the way to a change are copied.
+    """
+    if isinstance(value, dict):
+        changed: dict[Any, Any] | None = None
+        for k, v in value.items():
+            new = _redact_json(v, rules, inside or rules.is_secret_field(str(k)))
+            if new is not v:
+                if changed is None:
+                    changed = dict(value)
+                changed[k] = new
+        return value if changed is None else changed
+    if isinstance(value, list):
+        items: list[Any] | None = None
+        for n, v in enumerate(value):
+            new = _redact_json(v, rules, inside)
+            if new is not v:
+                if items is None:
+                    items = list(value)
+                items[n] = new
+        return value if items is None else items
+    if inside and isinstance(value, str) and value and value != REDACTED:
+        return REDACTED
+    return value
+
+
+def _header(headers: Headers, name: str) -> str:
+    values = [v for k, v in headers.items() if k.lower() == name]
+    flat = [v if isinstance(v, str) else ", ".join(v) for v in values]
+    return ", ".join(flat)
+
+
+# -- compressed bodies --------------------------------------------------------------
+
+
+def _load_brotli() -> Any:
+    """The optional brotli decoder: not a dependency, used when installed."""
+    for module in ("brotli", "brotlicffi"):
+        try:
+            return importlib.import_module(module)
+        except ImportError:
+            continue
+    return None
+
+
+_BROTLI: Any = _load_brotli()
+
+
+def _decode(body: bytes, headers: Headers) -> bytes:
+    codings = [c.strip().lower() for c in _header(headers, "content-encoding").split(",")]
+    for coding in reversed([c for c in codings if c and c != "identity"]):
+        body = _decompress(coding, body)
+    return body
+
+
+def _decompress(coding: str, data: bytes) -> bytes:
+    if coding == "br" and _BROTLI is None:
+        raise ScrubError(
+            "a br (brotli) encoded body cannot be checked for secrets: install the brotli "
+            "package, or have the client send Accept-Encoding: gzip, deflate"
+        )
+    try:
+        if coding in ("gzip", "x-gzip"):
+            return gzip.decompress(data)
+        if coding == "deflate":
+            try:
+                return zlib.decompress(data)
+            except zlib.error:  # some servers send raw deflate, without the zlib wrapper
+                return zlib.decompress(data, -zlib.MAX_WBITS)
+        if coding == "br":
+            return bytes(_BROTLI.decompress(data))
+    except Exception as exc:  # any decoder's failure: the body cannot be checked
+        raise ScrubError(f"a {coding} encoded body could not be decoded: {exc}") from None
+    raise ScrubError(
+        f"a body with Content-Encoding {coding!r} cannot be checked for secrets; "
+        "have the client send Accept-Encoding: gzip, deflate"
+    )
+
+
+# -- finding what got through ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Leak:
+    """A known secret found in some text. Deliberately without the value."""
+
+    source: str  # e.g. "HUMANLOOP_API_KEY"
+    form: str  # "raw", "percent-encoded", "form-encoded", "json-escaped", "base64", ...
+    line: int  # 1-based
+
+
+def find_leaks(data: bytes | str, secrets: Iterable[Secret]) -> list[Leak]:
+    """Where any form of any of `secrets` occurs in `data`, by line, one per kind a line.
+
+    First every fixed form (one regex pass); then, for a secret not already found
+    on a line, what `hl_testkit.secrets.layers` peels off (percent twice over, `\\u`
+    escapes, HTML entities, hex, base64 of base64, wrapped base64, UTF-16,
+    quoted-printable, gzip and deflate by their magic bytes), named by its layers
+    outermost first: `base64 > gzip`, `percent-encoded > percent-encoded`.
+    """
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    secrets = tuple(secrets)
+    if not secrets:
+        return []
+    replacer = _replacer(secrets)
+    leaks: dict[Leak, None] = {}
+    for position, form, secret in replacer.find(raw):
+        leaks[Leak(secret.source, form, raw.count(b"\n", 0, position) + 1)] = None
+    # One report a secret and line: a layer spanning lines where the secret was found
+    # as it is (a wrapped block, its last line the raw key) adds nothing.
+    seen = {(leak.source, leak.line) for leak in leaks}
+    shortest = min(len(s.value.encode("utf-8")) for s in secrets)
+    for layer in layers.layers(raw, shortest):
+        for _, form, secret in replacer.find(layer.data):
+            if any((secret.source, line) in seen for line in layer.lines):
+                continue
+            seen.add((secret.source, layer.line))
+            chain = layer.chain if form == "raw" else (*layer.chain, form)
+            leaks[Leak(secret.source, " > ".join(chain), layer.line)] = None
+    return sorted(leaks, key=lambda leak: leak.line)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A string shaped like a credential. Deliberately without the value."""
+
+    line: int  # 1-based
+    kind: str  # "sk- key", "hl_sk_ key", "bearer token", "jwt", "high-entropy value"
+    field: str | None = None  # for "high-entropy value": the name it was found under
+
+
+_KEY_SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("sk- key", re.compile(r"(?<![\w-])sk-[A-Za-z0-9_-]{20,}")),
+    ("hl_sk_ key", re.compile(r"(?<![\w-])hl_sk_[A-Za-z0-9_-]{16,}")),
+    # Our placeholders start with `<`, which the token class excludes.
+    ("bearer token", re.compile(r"\bBearer\s+[A-Za-z0-9._~+/-]{20,}")),
+    ("jwt", re.compile(r"\beyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]{8,}")),
+)
+#: `name: value` (YAML), `"name": "value"` (JSON), `name=value` (query strings).
+_NAMED_VALUES = (
+    re.compile(r"""(?P<name>[\w.-]+)["']?\s*:\s+["']?(?P<value>[^\s"',}\]]+)"""),
+    re.compile(r"""(?P<name>[\w.-]+)["']?\s*:\s*["'](?P<value>[^\s"',}\]]+)"""),
+    re.compile(r"[?&;](?P<name>[\w.-]+)=(?P<value>[^&#\s\"']+)"),
+)
+_KEYISH_WORDS = ("key", "token", "secret", "password", "passwd", "auth", "credential")
+#: Id prefixes of the sessions API: long and random-looking, but not secrets.
+_ID_PREFIXES = ("sesh_", "pr_", "dp_", "log_", "config_", "ev_")
+HIGH_ENTROPY_MIN_LENGTH = 24
+HIGH_ENTROPY_MIN_BITS = 4.0
+
+
+def shannon_entropy(text: str) -> float:
+    """Bits per character."""
+    counts = Counter(text)
+    return -sum(n / len(text) * math.log2(n / len(text)) for n in counts.values())
+
+
+def find_key_shaped(text: str) -> list[Finding]:
+    """Credential-shaped strings in `text`, whether or not we know the secret.
+
+    Catches keys from an environment the scanner never saw: well-known key
+    formats anywhere, and long high-entropy values under key-like names.
+    """
+    found: dict[Finding, None] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        for kind, pattern in _KEY_SHAPES:
+            if pattern.search(line):
+                found[Finding(number, kind)] = None
+        for pattern in _NAMED_VALUES:
+            for m in pattern.finditer(line):
+                name, value = m.group("name"), m.group("value")
+                if _keyish(name) and _random_looking(value):
+                    found[Finding(number, "high-entropy value", name)] = None
+    return list(found)
+
+
+def _keyish(name: str) -> bool:
+    lowered = name.lower()
+    return any(word in lowered for word in _KEYISH_WORDS)
+
+
+def _random_looking(value: str) -> bool:
+    return (
+        len(value) >= HIGH_ENTROPY_MIN_LENGTH
+        and not value.startswith("<")  # one of our placeholders
+        and not value.startswith(_ID_PREFIXES)
+        and shannon_entropy(value) >= HIGH_ENTROPY_MIN_BITS
+    )
