@@ -91,14 +91,16 @@ def test_schema_dir_prefers_installed_copy(
     (installed / "session.json").write_text("{}")
     (tmp_path / "schemas").mkdir()
     (tmp_path / "schemas" / "session.json").write_text("{}")
-    monkeypatch.setattr(schemas, "__file__", str(tmp_path / "hl_testkit" / "contract" / "schemas.py"))
+    fake = tmp_path / "hl_testkit" / "contract" / "schemas.py"
+    monkeypatch.setattr(schemas, "__file__", str(fake))
     assert schema_dir() == installed
 
 
 def test_schema_dir_missing_is_a_clear_error(
     tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(schemas, "__file__", str(tmp_path / "hl_testkit" / "contract" / "schemas.py"))
+    fake = tmp_path / "hl_testkit" / "contract" / "schemas.py"
+    monkeypatch.setattr(schemas, "__file__", str(fake))
     with pytest.raises(HlTestkitError, match="JSON Schemas are missing"):
         schema_dir()
 
