@@ -137,8 +137,9 @@ def _add_scan(subparsers: _Subparsers[argparse.ArgumentParser]) -> None:
         description=(
             "Scan cassette files and directories for the values of the key variables set "
             "in the environment (HUMANLOOP_API_KEY, OPENAI_API_KEY, ...) in every form "
-            "(raw, percent- and form-encoded, JSON-escaped, base64 and base64url, also "
-            "inside a base64 run), and for key-shaped strings. Prints "
+            "(raw, percent- and form-encoded, JSON- and \\u-escaped, HTML entities, hex, "
+            "base64 and base64url, UTF-16, quoted-printable, gzip/deflate; layered up to 4 "
+            "deep), and for key-shaped strings. Prints "
             "file:line and the kind of finding, never the secret. "
             "Exit 0 clean, 1 findings, 2 a path that cannot be read."
         ),
