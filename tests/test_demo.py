@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import re
 import shutil
 import socket
@@ -22,8 +23,12 @@ def _closed_loopback_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_a_failed_run_shows_the_real_error_in_whole_lines(tmp_path: Path) -> None:
-    # As when the stand-in cannot be reached: a refused loopback connection.
+@pytest.mark.parametrize("on_ci", [False, True], ids=["terminal", "CI"])
+def test_a_failed_run_shows_the_real_error_in_whole_lines(tmp_path: Path, on_ci: bool) -> None:
+    # As when the stand-in cannot be reached: a refused loopback connection. On CI
+    # (CI set) pytest prints the summary line whole; elsewhere it cuts it to the width.
+    env = {k: v for k, v in os.environ.items() if k not in ("CI", "BUILD_NUMBER")}
+    env.update({"CI": "true"} if on_ci else {"COLUMNS": "80"})
     port = _closed_loopback_port()
     (tmp_path / "test_down.py").write_text(
         textwrap.dedent(
@@ -42,6 +47,7 @@ def test_a_failed_run_shows_the_real_error_in_whole_lines(tmp_path: Path) -> Non
         capture_output=True,
         text=True,
         check=False,
+        env=env,
     )
     assert result.returncode == 1
     detail = demo.failure_detail(result.stdout, result.stderr)
@@ -57,7 +63,10 @@ def test_a_failed_run_shows_the_real_error_in_whole_lines(tmp_path: Path) -> Non
         line.startswith("E ") and "ConnectionError" in line and "Connection refused" in line
         for line in shown
     ), detail
-    assert shown[-2] == "FAILED test_down.py::test_down"  # its message is on the E lines
+    if on_ci:
+        assert shown[-2].startswith("FAILED test_down.py::test_down - ")
+    else:
+        assert shown[-2] == "FAILED test_down.py::test_down"  # its message is on the E lines
 
 
 def test_a_failed_phase_keeps_the_project_and_names_it(
