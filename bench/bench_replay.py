@@ -90,11 +90,8 @@ def measure_size(
 ) -> dict[str, Any]:
     import contextlib
 
-    import vcr
-
-    from hl_testkit import scrub
     from hl_testkit.client import SessionsClient
-    from hl_testkit.recorder import Recording, activated
+    from hl_testkit.recorder import activated
     from hl_testkit.replay_adapter import ReplayAdapter
     from hl_testkit.target import REPLAY_API_KEY
 
@@ -106,53 +103,15 @@ def measure_size(
         clients.append(client)
         return [c.call(client, k) for k in range(n)]
 
-    # hl-testkit: what the `hl_cassette` + `sessions` fixtures set up, minus pytest.
-    hl_path = workdir / f"hl_{n}.yaml"
-    hl_path.write_text(c.hl_cassette_text(exchanges), encoding="utf-8")
-    recording = Recording(
-        path=hl_path,
-        record_mode="none",
-        base_url=api,
-        nodeid="bench_replay.py::test_replay",
-        api_key=REPLAY_API_KEY,
-        secrets=scrub.known_secrets(os.environ, extra={"HUMANLOOP_API_KEY": REPLAY_API_KEY}),
-    )
-    t0 = time.perf_counter()
-    recording.load()
-    out["hl-testkit load"] = time.perf_counter() - t0
+    recording, out["hl-testkit load"] = hl_recording(exchanges, workdir / f"hl_{n}.yaml")
 
     def hl_reset() -> None:
         recording._next.clear()
         recording.played.clear()
         recording.played_at.clear()
 
-    # vcrpy on its own cassette, default matchers (method, scheme, host, port, path, query).
-    vcr_path = workdir / f"vcrpy_{n}.yaml"
-    vcr_path.write_text(c.vcrpy_cassette_text(exchanges), encoding="utf-8")
-    t0 = time.perf_counter()
-    with vcr.VCR(record_mode="none").use_cassette(str(vcr_path)):
-        out["vcrpy load"] = time.perf_counter() - t0
-    # vcrpy re-reads the file on each entry: one cassette object, re-entered instead.
-    vcr_cassette = vcr.VCR(record_mode="none").use_cassette(str(vcr_path))
-    loaded: dict[str, Any] = {}
-
-    @contextlib.contextmanager
-    def vcr_context() -> Any:
-        with vcr_cassette as cass:
-            loaded["cassette"] = cass
-            yield
-
-    # responses, fair: one regex registration, its callback answering from a dict.
-    mock = c.responses_one_callback(exchanges)
-
-    @contextlib.contextmanager
-    def responses_context() -> Any:  # `with mock:` would drop the registrations on exit
-        mock.start()
-        try:
-            yield
-        finally:
-            mock.stop(allow_assert=False)
-
+    vcr_context, vcr_rewind, out["vcrpy load"] = vcrpy_tool(exchanges, workdir / f"vcrpy_{n}.yaml")
+    responses_context = responses_tool(exchanges)
     # The `sessions` fixture in replay: trust_env off, the replay adapter mounted.
     fixture_client = SessionsClient(REPLAY_API_KEY, base_url=api)
     fixture_client.http.trust_env = False
@@ -173,7 +132,7 @@ def measure_size(
         "vcrpy": Tool(
             vcr_context,
             calls_for(SessionsClient("key", base_url=api)),
-            lambda: loaded["cassette"].rewind(),
+            vcr_rewind,
         ),
         # The stand-in over loopback (in this process; one connection per request).
         "stand-in": Tool(
@@ -185,6 +144,68 @@ def measure_size(
     for client in clients:
         client.close()
     return out
+
+
+def hl_recording(exchanges: list[c.Exchange], path: Path) -> tuple[Any, float]:
+    """What the `hl_cassette` fixture sets up in replay, minus pytest: (it, load seconds)."""
+    from hl_testkit import scrub
+    from hl_testkit.recorder import Recording
+    from hl_testkit.target import REPLAY_API_KEY
+
+    path.write_text(c.hl_cassette_text(exchanges), encoding="utf-8")
+    recording = Recording(
+        path=path,
+        record_mode="none",
+        base_url=c.API,
+        nodeid="bench_replay.py::test_replay",
+        api_key=REPLAY_API_KEY,
+        secrets=scrub.known_secrets(os.environ, extra={"HUMANLOOP_API_KEY": REPLAY_API_KEY}),
+    )
+    t0 = time.perf_counter()
+    recording.load()
+    return recording, time.perf_counter() - t0
+
+
+def vcrpy_tool(
+    exchanges: list[c.Exchange], path: Path
+) -> tuple[Callable[[], Any], Callable[[], None], float]:
+    """vcrpy on its own cassette, default matchers: (context, rewind, load seconds)."""
+    import contextlib
+
+    import vcr
+
+    path.write_text(c.vcrpy_cassette_text(exchanges), encoding="utf-8")
+    t0 = time.perf_counter()
+    with vcr.VCR(record_mode="none").use_cassette(str(path)):
+        load = time.perf_counter() - t0
+    # vcrpy re-reads the file on each entry: one cassette object, re-entered instead.
+    vcr_cassette = vcr.VCR(record_mode="none").use_cassette(str(path))
+    loaded: dict[str, Any] = {}
+
+    @contextlib.contextmanager
+    def vcr_context() -> Any:
+        with vcr_cassette as cass:
+            loaded["cassette"] = cass
+            yield
+
+    return vcr_context, lambda: loaded["cassette"].rewind(), load
+
+
+def responses_tool(exchanges: list[c.Exchange]) -> Callable[[], Any]:
+    """`responses`, fair: one regex registration, its callback answering from a dict."""
+    import contextlib
+
+    mock = c.responses_one_callback(exchanges)
+
+    @contextlib.contextmanager
+    def responses_context() -> Any:  # `with mock:` would drop the registrations on exit
+        mock.start()
+        try:
+            yield
+        finally:
+            mock.stop(allow_assert=False)
+
+    return responses_context
 
 
 def run(quick: bool = False, sizes: tuple[int, ...] = SIZES) -> dict[str, Any]:

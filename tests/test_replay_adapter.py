@@ -59,6 +59,10 @@ INTERACTIONS = [
         b'{"id":"sesh_cookie"}',
     ),
     _exchange("GET", "/sessions/sesh_unused", 200, "OK", JSON, b'{"id":"sesh_unused"}'),
+    _exchange(
+        "GET", "/sessions/sesh_old", 301, "Moved", {"Location": f"{API}/sessions/sesh_new"}, b""
+    ),
+    _exchange("GET", "/sessions/sesh_new", 200, "OK", JSON, b'{"id":"sesh_new"}'),
 ]
 
 Call = Callable[[SessionsClient], Any]
@@ -72,6 +76,7 @@ CALLS: list[Call] = [
     lambda s: s.get(id="sesh_404"),
     lambda s: s.get(id="sesh_500"),
     lambda s: s.get(id="sesh_cookie"),
+    lambda s: s.get(id="sesh_old"),  # a redirect, followed by requests
     lambda s: s.http.get(API + "/sessions/sesh_1"),  # already played: a miss
     lambda s: s.http.get(API + "/sessions/../../escape"),  # outside the base path
 ]
@@ -134,6 +139,7 @@ def test_both_paths_give_identical_results(tmp_path: Path) -> None:
     assert kinds.count("CassetteMissError") == 3
     assert "ApiBoundaryError" in kinds
     assert slow[1][:3] == ("ok", 201, {"id": "sesh_2"})
+    assert slow[9][:3] == ("ok", 200, {"id": "sesh_new"})  # the redirect was followed
     assert slow[-1] == [("a", "1"), ("b", "2")]  # the session's jar got the cookies
     assert len(slow_state[1]) == 4  # three misses and the refused path
     assert slow_state[2] == 1  # sesh_unused
