@@ -11,6 +11,8 @@ same requests with the very same bytes, through the same `SessionsClient`
                replay adapter answering from the recording's index
   dict adapter THE FLOOR for it: the same client, trust_env off, a transport
                adapter answering from a dict by URL (no matching, no bookkeeping)
+  sessions via vcrpy  the fixture's client as it was before the replay adapter
+               (trust_env off, through vcrpy's stubs): the "before" of this run
   hl_cassette + requests  the same cassette, from a client the test made
                itself (requests with trust_env on, through vcrpy's stubs)
   responses    THE FLOOR for that: `responses.RequestsMock` with ONE regex
@@ -116,6 +118,9 @@ def measure_size(
     fixture_client = SessionsClient(REPLAY_API_KEY, base_url=api)
     fixture_client.http.trust_env = False
     fixture_client.http.mount(api, ReplayAdapter(recording))
+    # The `sessions` fixture's client before the replay adapter: through vcrpy's stubs.
+    vcrpy_client = SessionsClient(REPLAY_API_KEY, base_url=c.API)
+    vcrpy_client.http.trust_env = False
     # The floor: the same client, trust_env off, a transport adapter answering from a dict.
     floor_client = SessionsClient("key", base_url=api)
     floor_client.http.trust_env = False
@@ -123,6 +128,9 @@ def measure_size(
     tools = {
         "sessions": Tool(lambda: activated(recording, {}), calls_for(fixture_client), hl_reset),
         "dict adapter": Tool(contextlib.nullcontext, calls_for(floor_client)),
+        "sessions via vcrpy": Tool(
+            lambda: activated(recording, {}), calls_for(vcrpy_client), hl_reset
+        ),
         "hl_cassette + requests": Tool(
             lambda: activated(recording, {}),
             calls_for(SessionsClient(REPLAY_API_KEY, base_url=api)),
@@ -231,6 +239,7 @@ def run(quick: bool = False, sizes: tuple[int, ...] = SIZES) -> dict[str, Any]:
 #: (measured, its floor, the target ratio): each tool against the one it is fairly compared with.
 RATIOS = (
     ("sessions", "dict adapter", 2.0),
+    ("sessions via vcrpy", "dict adapter", None),
     ("hl_cassette + requests", "responses", 1.0),
     ("vcrpy", "responses", None),
     ("stand-in", "dict adapter", None),
@@ -238,6 +247,7 @@ RATIOS = (
 TOOLS = (
     "sessions",
     "dict adapter",
+    "sessions via vcrpy",
     "hl_cassette + requests",
     "responses",
     "vcrpy",
