@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import statistics
 import subprocess
 import sys
@@ -125,6 +126,13 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def load_average() -> str:
+    try:
+        return ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    except (AttributeError, OSError):  # not on every platform
+        return "unknown"
+
+
 def write_docs(
     sections: list[dict[str, Any]], summary: list[str], elapsed: float, quick: bool
 ) -> None:
@@ -151,6 +159,8 @@ def write_docs(
         "",
         f"- {machine['nproc']} cores (nproc); CPU: {machine['cpu']}",
         f"- {machine['python']} on {machine['platform']}",
+        f"- load average (1, 5, 15 min) as the run ended: {load_average()}: above the core "
+        "count, other work shared the machine, so absolute times are inflated",
         "- " + ", ".join(f"{name} {version}" for name, version in list(machine.items())[4:]),
         "",
         "## Targets",
