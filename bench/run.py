@@ -159,8 +159,7 @@ def write_docs(
         "",
         f"- {machine['nproc']} cores (nproc); CPU: {machine['cpu']}",
         f"- {machine['python']} on {machine['platform']}",
-        f"- load average (1, 5, 15 min) as the run ended: {load_average()}: above the core "
-        "count, other work shared the machine, so absolute times are inflated",
+        f"- load average (1, 5, 15 min) as the run ended: {load_average()}",
         "- " + ", ".join(f"{name} {version}" for name, version in list(machine.items())[4:]),
         "",
         "## Targets",
