@@ -404,3 +404,119 @@ def show(section: dict[str, Any]) -> str:
     for note in section.get("notes", []):
         lines.append(f"- {note}")
     return "\n".join(lines).rstrip() + "\n"
+
+
+# -- fair floors -----------------------------------------------------------------------------
+
+
+def dict_adapter(exchanges: Sequence[Exchange], base_url: str = API) -> Any:
+    """The replay floor: a requests transport adapter answering from a dict by URL.
+
+    No matching beyond one dict lookup, no bookkeeping, no validation: what any
+    replay through requests must at least cost (a `Response` built, requests'
+    session machinery around it). Mount it on a session with `trust_env` off.
+    """
+    import requests
+    from requests.adapters import BaseAdapter
+    from requests.structures import CaseInsensitiveDict
+
+    answers = {base_url + e.target: e for e in exchanges}
+
+    class DictAdapter(BaseAdapter):  # type: ignore[misc]
+        def send(self, request: Any, **kwargs: Any) -> Any:
+            e = answers[request.url]
+            response = requests.Response()
+            response.status_code, response.reason, response.url = e.status, e.reason, request.url
+            response.headers = CaseInsensitiveDict(
+                {"Content-Type": e.content_type, "Content-Length": str(len(e.body))}
+            )
+            response._content, response.request = e.body, request
+            return response
+
+        def close(self) -> None:
+            pass
+
+    return DictAdapter()
+
+
+def responses_one_callback(exchanges: Sequence[Exchange]) -> Any:
+    """`responses` as a fair floor: ONE regex registration whose callback looks the
+    answer up in a dict (one registration per URL would make `responses` scan its
+    whole list on every call, O(N) by itself)."""
+    import re
+
+    import responses
+
+    answers = {e.url: e for e in exchanges}
+    mock = responses.RequestsMock(assert_all_requests_are_fired=False)
+
+    def callback(request: Any) -> tuple[int, dict[str, str], bytes]:
+        e = answers[request.url]
+        return e.status, {"Content-Type": e.content_type}, e.body
+
+    mock.add_callback("GET", re.compile(re.escape(API) + "/.*"), callback=callback)
+    return mock
+
+
+SERVER_CODE = r"""
+import base64, json, socket, sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+answers = {
+    t: (s, r, ct, base64.b64decode(b)) for t, s, r, ct, b in json.load(open(sys.argv[1]))
+}
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as the live API
+
+    def setup(self):
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def do_GET(self):
+        status, reason, content_type, body = answers[self.path[len("/v4"):]]
+        self.send_response(status, reason)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+server.daemon_threads = True
+print(server.server_address[1], flush=True)
+server.serve_forever()
+"""
+
+
+class OutOfProcessServer:
+    """The exchanges served by another process over loopback: keep-alive, Nagle off.
+
+    Recording is compared with plain requests to this server: an in-process
+    server shares the test's interpreter lock and flatters the ratio.
+    """
+
+    def __init__(self, exchanges: Sequence[Exchange], workdir: Path) -> None:
+        import base64
+
+        data = workdir / "exchanges.json"
+        rows = [
+            [e.target, e.status, e.reason, e.content_type, base64.b64encode(e.body).decode()]
+            for e in exchanges
+        ]
+        data.write_text(json.dumps(rows), encoding="utf-8")
+        self.process = subprocess.Popen(
+            [python(), "-c", SERVER_CODE, str(data)], stdout=subprocess.PIPE, text=True
+        )
+        assert self.process.stdout is not None
+        port = int(self.process.stdout.readline())
+        self.base_url = f"http://127.0.0.1:{port}/v4"
+        self.api_key = "hl_sk_bench_server"
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)

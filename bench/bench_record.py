@@ -2,8 +2,9 @@
 
     .venv/bin/python bench/bench_record.py [--quick] [--n 1000]
 
-N distinct requests (session gets and list pages) to the stand-in server on
-loopback, from the same `SessionsClient`:
+N distinct requests (session gets and list pages) to a keep-alive HTTP/1.1
+server in another process (TCP_NODELAY; it answers the bytes the stand-in
+gave once), from the same `SessionsClient`:
 
   plain requests   no recorder at all: the floor
   hl-testkit       what the `hl_cassette` + `sessions` fixtures do in record mode
@@ -19,6 +20,7 @@ is the median per request over the rounds, with the 25th-75th percentile range.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import tempfile
@@ -32,63 +34,103 @@ import _common as c
 
 
 def run(quick: bool = False, n: int = 1000) -> dict[str, Any]:
+    from hl_testkit.standin import StandinServer
+
+    with tempfile.TemporaryDirectory(prefix="hl-bench-record-") as tmp:
+        with StandinServer(seed=c.bench_seed(n)) as standin:  # the answers, fetched once
+            exchanges = c.fetch(standin, [c.target(k) for k in range(n)])
+        server = c.OutOfProcessServer(exchanges, Path(tmp))
+        try:
+            stats = measure(server, n, Path(tmp), rounds=5 if quick else 11)
+        finally:
+            server.stop()
+    section = report(n, *stats)
+    lock = lock_hold(500 if quick else 2000, 1 if quick else 3)
+    add_lock_report(section, lock)
+    return section
+
+
+def add_lock_report(section: dict[str, Any], lock: dict[str, Any]) -> None:
+    """The lock-hold table, its target and data, added to the recording section."""
+    stats, n = lock["stats"], lock["n"]
+    rows = [
+        [case, c.cell(stats[case, "now"], _ms), c.cell(stats[case, "all locked"], _ms)]
+        for case in ("new", "re-record")
+    ]
+    title = (
+        f"\n\nHolding the cassette's lock while saving {n:,} interactions "
+        f"({lock['size'] / 2**20:.1f} MiB), per save:\n\n"
+    )
+    section["table"] += title + c.table(
+        ["save", "lock held (drafted outside the lock)", "lock held (all under the lock)"], rows
+    )
+    worst = max(stats[case, "now"].median for case in ("new", "re-record"))
+    section["targets"].append(
+        (f"saving {n:,} interactions holds the lock ≤ 1 s", worst <= 1.0, f"worst {worst:.3f} s")
+    )
+    section["notes"].append(
+        "lock: `store.update` drafts the save (read, parse, merge, YAML, leak guard) before "
+        "taking the lock and, once it holds it, writes the draft if the file is still the "
+        "one the draft read (else it does it all again under the lock); 'all under the lock' "
+        "is the previous way, measured in the same run. A re-record of an existing cassette "
+        "(mode all) re-reads and rewrites the whole file"
+    )
+    section["data"]["lock_s"] = {f"{k[0]}/{k[1]}": v.as_data() for k, v in stats.items()}
+
+
+def measure(server: Any, n: int, tmp: Path, rounds: int) -> tuple[c.Stat, c.Stat, c.Stat, int]:
+    """Rounds alternate: plain requests, then hl-testkit recording (a fresh cassette)."""
     from hl_testkit.client import SessionsClient
     from hl_testkit.recording.recorder import Recording, activated
     from hl_testkit.secrets import scrub
-    from hl_testkit.standin import StandinServer
 
-    rounds = 5 if quick else 11
-    plain, hl = c.Stat(), c.Stat()
-    save = c.Stat()
+    plain, hl, save = c.Stat(), c.Stat(), c.Stat()
     written = 0
-    with tempfile.TemporaryDirectory(prefix="hl-bench-record-") as tmp:
-        server = StandinServer(seed=c.bench_seed(n)).start()
-        try:
-            client = SessionsClient(server.api_key, base_url=server.base_url)
-            calls = [c.call(client, k) for k in range(n)]
-            for call in calls[: min(n, 50)]:  # warm up the server and the connection
-                call()
-            for r in range(rounds):
-                t0 = time.perf_counter()
-                for call in calls:
-                    call()
-                plain.samples.append((time.perf_counter() - t0) / n * 1e6)
+    client = SessionsClient(server.api_key, base_url=server.base_url)
+    calls = [c.call(client, k) for k in range(n)]
+    for call in calls[: min(n, 50)]:  # warm up the server and the connection
+        call()
+    for r in range(rounds):
+        t0 = time.perf_counter()
+        for call in calls:
+            call()
+        plain.samples.append((time.perf_counter() - t0) / n * 1e6)
 
-                path = Path(tmp) / f"round{r}" / "test_record.yaml"
-                recording = Recording(
-                    path=path,
-                    record_mode="once",
-                    base_url=server.base_url,
-                    nodeid="bench_record.py::test_record",
-                    api_key=server.api_key,
-                    recorded_against="stand-in",
-                    secrets=scrub.known_secrets(
-                        os.environ, extra={"HUMANLOOP_API_KEY": server.api_key}
-                    ),
-                )
-                t0 = time.perf_counter()
-                recording.load()
-                with activated(recording, {}):
-                    for call in calls:
-                        call()
-                t1 = time.perf_counter()
-                result = recording.finish(test_failed=False)
-                t2 = time.perf_counter()
-                if result.action != "written" or result.interactions != n:
-                    raise RuntimeError(f"recording did not save {n} interactions: {result}")
-                written = path.stat().st_size
-                hl.samples.append((t2 - t0) / n * 1e6)
-                save.samples.append((t2 - t1) * 1e3)
-            client.close()
-        finally:
-            server.stop()
+        path = tmp / f"round{r}" / "test_record.yaml"
+        recording = Recording(
+            path=path,
+            record_mode="once",
+            base_url=server.base_url,
+            nodeid="bench_record.py::test_record",
+            api_key=server.api_key,
+            recorded_against="stand-in",
+            secrets=scrub.known_secrets(os.environ, extra={"HUMANLOOP_API_KEY": server.api_key}),
+        )
+        t0 = time.perf_counter()
+        recording.load()
+        with activated(recording, {}):
+            for call in calls:
+                call()
+        t1 = time.perf_counter()
+        result = recording.finish(test_failed=False)
+        t2 = time.perf_counter()
+        if result.action != "written" or result.interactions != n:
+            raise RuntimeError(f"recording did not save {n} interactions: {result}")
+        written = path.stat().st_size
+        hl.samples.append((t2 - t0) / n * 1e6)
+        save.samples.append((t2 - t1) * 1e3)
+    client.close()
+    return plain, hl, save, written
+
+
+def report(n: int, plain: c.Stat, hl: c.Stat, save: c.Stat, written: int) -> dict[str, Any]:
     rows = [
         ["plain requests", c.cell(plain), "1.00x"],
         ["hl-testkit (record + save)", c.cell(hl), c.ratio(hl, plain)],
     ]
     slower = hl.median / plain.median
     return {
-        "title": f"Recording, per request (N = {n:,}, stand-in on loopback)",
+        "title": f"Recording, per request (N = {n:,}, keep-alive server in another process)",
         "table": c.table(["client", "per request", "÷ plain requests"], rows),
         "targets": [
             (
@@ -98,11 +140,113 @@ def run(quick: bool = False, n: int = 1000) -> dict[str, Any]:
             )
         ],
         "notes": [
+            "floor: plain requests (the same `SessionsClient`, one keep-alive connection) to "
+            "an HTTP/1.1 server in another process with TCP_NODELAY, answering the stand-in's "
+            "bytes from a dict: an in-process server would share the interpreter lock with the "
+            "client and flatter the ratio, a slow one would hide the recorder's cost",
             f"the final save of {n:,} interactions ({written / 1024:,.0f} KiB of YAML) took "
             f"{c.cell(save, lambda v: f'{v:,.0f} ms')}, included above",
         ],
         "data": {"plain": plain.as_data(), "hl-testkit": hl.as_data(), "save_ms": save.as_data()},
     }
+
+
+# -- the lock while saving ---------------------------------------------------------------
+
+
+def big_interactions(n: int, body_bytes: int = 2600) -> list[Any]:
+    """`n` distinct interactions of a test, each a JSON answer of about `body_bytes`."""
+    import json as json_
+
+    from hl_testkit.cassettes.file import Interaction, RecordedRequest, RecordedResponse
+
+    out = []
+    for k in range(n):
+        body = {
+            "id": c.session_id(k),
+            "datapoints": [
+                {"inputs": {"question": f"q{k}-{j} " + "x" * 40}}
+                for j in range(body_bytes // 68)  # 68 bytes of JSON each
+            ],
+        }
+        text = json_.dumps(body)
+        out.append(
+            Interaction(
+                RecordedRequest("GET", f"{c.API}/sessions/{c.session_id(k)}", {"Accept": "*/*"}),
+                RecordedResponse(200, "OK", {"Content-Type": "application/json"}, text.encode()),
+            )
+        )
+    return out
+
+
+def lock_hold(n: int = 2000, rounds: int = 3) -> dict[str, Any]:
+    """Seconds the cassette's lock is held by one save of `n` interactions (`Recording.finish`):
+    now (drafted outside the lock) and with every step under the lock (as before), alternating.
+    Two saves: a new cassette, and a re-record (mode `all`) of a cassette holding them,
+    with a changed answer (the whole file re-read, merged and rewritten)."""
+    import contextlib
+    import dataclasses
+
+    from hl_testkit.cassettes import store
+    from hl_testkit.recording.recorder import Recording
+
+    held: list[float] = []
+    original = store._locked
+
+    @contextlib.contextmanager
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        with original(*args, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                yield
+            finally:
+                held.append(time.perf_counter() - t0)
+
+    interactions = big_interactions(n)
+    last = interactions[-1]
+    answer = dataclasses.replace(last.response, body=b'{"id":"changed"}')
+    changed = [*interactions[:-1], dataclasses.replace(last, response=answer)]
+    ways = ("now", "all locked")
+    stats = {(case, way): c.Stat() for case in ("new", "re-record") for way in ways}
+    size = 0
+    with tempfile.TemporaryDirectory(prefix="hl-bench-lock-") as tmp:
+        for r in range(rounds):
+            for way in ("now", "all locked"):
+                path = Path(tmp) / f"{r}-{way.replace(' ', '_')}.yaml"
+                for case, mode, recorded in (
+                    ("new", "once", interactions),
+                    ("re-record", "all", changed),
+                ):
+                    recording = Recording(
+                        path=path, record_mode=mode, base_url=c.API, nodeid="b.py::t"
+                    )
+                    recording.load()
+                    recording.recorded = list(recorded)
+                    held.clear()
+                    with contextlib.ExitStack() as stack:
+                        stack.enter_context(mock_attr(store, "_locked", timed))
+                        if way == "all locked":
+                            stack.enter_context(mock_attr(store, "_draft", lambda *a: None))
+                        result = recording.finish(test_failed=False)
+                    if result.action != "written":
+                        raise RuntimeError(f"{case}: {result}")
+                    stats[case, way].samples.append(held[0])
+                    size = path.stat().st_size
+    return {"stats": stats, "size": size, "n": n}
+
+
+@contextlib.contextmanager
+def mock_attr(target: Any, name: str, value: Any) -> Any:
+    saved = getattr(target, name)
+    setattr(target, name, value)
+    try:
+        yield
+    finally:
+        setattr(target, name, saved)
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1e3:,.0f} ms" if seconds < 10 else f"{seconds:,.1f} s"
 
 
 def main(argv: list[str] | None = None) -> int:

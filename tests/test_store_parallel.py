@@ -192,7 +192,11 @@ def test_update_times_out_loudly_when_the_lock_is_held(tmp_path: Path) -> None:
     assert "HINT: rerun me" in message
     assert info.value.path == path
     assert 0.2 <= waited < 5
-    assert called == []  # nothing read or composed without the lock
+    # The save was drafted before waiting for the lock (from the file as it was), and
+    # nothing was written: a draft is written only under the lock.
+    assert [c.interactions if c else None for c in called] == [
+        cassette_file.loads(before, path).interactions
+    ]
     assert path.read_bytes() == before
     # Once the holder is gone, the same update goes through (and tidies the lock file).
     assert store.update(path, append("second")) == "written"

@@ -25,7 +25,7 @@ import secrets
 import stat
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -223,7 +223,9 @@ def update(
     `compose(current)` gets the cassette as it is on disk now (None when there
     is no file) and returns the new content, or None to remove the file. It
     runs under the lock, so what it returns is based on every earlier save.
-    It must not itself update the same cassette.
+    It must not itself update the same cassette. It may be called twice: once
+    to draft the save before the lock is taken (from the file as it was then), and
+    again under the lock if the file changed meanwhile; only the last one counts.
 
     Returns "written", "unchanged" (the bytes on disk are already those),
     "removed", or "none" (no file, and None composed).
@@ -242,32 +244,91 @@ def update(
     """
     path = Path(os.path.abspath(path))
     path.parent.mkdir(parents=True, exist_ok=True)
+    draft = _draft(path, compose, hint, overwrite_corrupt, stamp, before_write)
     with _locked(path, lock_timeout, hint):
         raw = _read_bytes(path, hint)
-        current = None
-        if raw is not None:
-            try:
-                current = cassette_file.loads(raw, path, hint=hint)
-            except CassetteError:
-                if not overwrite_corrupt:
-                    raise
+        if draft is not None and raw == draft.read:
+            # Nobody saved since the draft was made: it is exactly what composing now would
+            # give (and was already shown to `before_write`). Only the write holds the lock.
+            if draft.data == raw:
+                return "unchanged"
+            write_atomic(path, draft.data)
+            return "written"
+        return _update_locked(path, raw, compose, hint, overwrite_corrupt, stamp, before_write)
+
+
+@dataclass(frozen=True)
+class _Draft:
+    read: bytes | None  # the file as the draft read it (None: no file)
+    data: bytes  # what to write if it is still so
+
+
+def _draft(
+    path: Path,
+    compose: Compose,
+    hint: str,
+    overwrite_corrupt: bool,
+    stamp: bool,
+    before_write: Callable[[str], None] | None,
+) -> _Draft | None:
+    """The save, prepared without the lock from the file as it is now.
+
+    Parsing, composing, YAML and the leak guard take seconds for a large cassette;
+    under the lock they would stall every other writer of it. If the file is still
+    the same once locked, the draft is written as is; otherwise (or if anything here
+    failed: errors are raised the one way, under the lock) it is all done again there.
+    """
+    try:
+        raw = _read_bytes(path, hint)
+        current = None if raw is None else cassette_file.loads(raw, path, hint=hint)
         new = compose(current)
-        if new is None:
-            if raw is None:
-                return "none"
-            path.unlink()
-            _fsync_directory(path.parent)
-            return "removed"
+        if new is None:  # a removal: cheap, left to the locked path
+            return None
         if stamp:
             new = preserve_recorded_at(new, current)
         text = cassette_file.dumps(new)
         data = text.encode("utf-8")
-        if data == raw:
-            return "unchanged"
-        if before_write is not None:
+        if data != raw and before_write is not None:
             before_write(text)
-        write_atomic(path, data)
-        return "written"
+    except Exception:  # any failure is raised again, the one way, under the lock
+        return None
+    return _Draft(raw, data)
+
+
+def _update_locked(
+    path: Path,
+    raw: bytes | None,
+    compose: Compose,
+    hint: str,
+    overwrite_corrupt: bool,
+    stamp: bool,
+    before_write: Callable[[str], None] | None,
+) -> UpdateResult:
+    """`update`'s work on the file as read under the lock (`raw`)."""
+    current = None
+    if raw is not None:
+        try:
+            current = cassette_file.loads(raw, path, hint=hint)
+        except CassetteError:
+            if not overwrite_corrupt:
+                raise
+    new = compose(current)
+    if new is None:
+        if raw is None:
+            return "none"
+        path.unlink()
+        _fsync_directory(path.parent)
+        return "removed"
+    if stamp:
+        new = preserve_recorded_at(new, current)
+    text = cassette_file.dumps(new)
+    data = text.encode("utf-8")
+    if data == raw:
+        return "unchanged"
+    if before_write is not None:
+        before_write(text)
+    write_atomic(path, data)
+    return "written"
 
 
 def _read_bytes(path: Path, hint: str) -> bytes | None:

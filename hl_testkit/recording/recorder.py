@@ -84,6 +84,9 @@ class Recording:
     #: Where in `loaded` each of `played` is, in the same order: no scan of `loaded` needed.
     played_at: list[int] = field(default_factory=list)
     misses: list[str] = field(default_factory=list)
+    #: May the `sessions` client answer straight from the index (replay_adapter)?
+    #: Set while the cassette is activated: record mode none, no request hook.
+    direct_replay: bool = False
     #: `vars:` of the cassette: read by `load`, written by `finish` (see CassetteData.vars).
     vars: dict[str, cassette_file.VarValue] = field(default_factory=dict)
     _index: matching.CassetteIndex = field(default_factory=matching.CassetteIndex)

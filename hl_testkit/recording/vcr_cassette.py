@@ -384,9 +384,15 @@ def patched(recording: Recording, vcr_config: dict[str, Any]) -> Iterator[HlCass
         before_record_response=merged["before_record_response"],
         custom_patches=merged["custom_patches"],
     )
+    # A request hook may drop, rewrite or pass the request to the network: only
+    # vcrpy's path knows what it does (see hl_testkit.replay_adapter).
+    recording.direct_replay = recording.record_mode == "none" and not cassette.request_hooks
     with contextlib.ExitStack() as stack:
         for patcher in CassettePatcherBuilder(cassette).build():
             stack.enter_context(patcher)
         stack.enter_context(_fast_force_reset())
         stack.enter_context(_aiohttp_records_decoded())
-        yield cassette
+        try:
+            yield cassette
+        finally:
+            recording.direct_replay = False

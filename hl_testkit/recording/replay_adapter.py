@@ -1,0 +1,150 @@
+"""Replay for the `sessions` fixture's client: a requests transport adapter that
+answers straight from the `Recording`, without vcrpy's stubs or urllib3 underneath.
+
+Why: in replay, most of a `sessions` call went to vcrpy rebuilding each answer as
+a `VCRHTTPResponse` (its headers parsed by `email.parser` twice), a vcrpy
+`Request` per call, and the real urllib3 pool and http.client path, none of which
+can change the answer. The adapter does what `HlCassette` does in record mode
+`none`, and nothing else:
+
+* the API boundary check (a path resolving outside the base path is refused);
+* the request key, exactly as `Recording.key_of` makes it for vcrpy's path;
+* `Recording.take` (so played, misses, the summary and `--hl-strict` see the same
+  bookkeeping) and `Recording.miss` (the same message);
+* a `requests.Response` with what requests builds from vcrpy's answer: status,
+  reason, headers in recorded order (repeated ones joined by ", ", as urllib3
+  joins them), `Content-Length` fitted to the body, cookies, encoding, url.
+
+It is used only where it is sure to agree with vcrpy: record mode `none`, no
+request hook in `hl_vcr_config` (those may drop or rewrite the request, or let
+it through to the network), and only for the client's own base URL. Every other
+client, and every recording, goes through vcrpy as before.
+`tests/test_replay_adapter.py` proves both paths give the same results.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from email.message import Message
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import BaseAdapter
+from requests.cookies import extract_cookies_to_jar
+from requests.structures import CaseInsensitiveDict
+from requests.utils import get_encoding_from_headers
+
+from hl_testkit.cassettes import canonical
+from hl_testkit.cassettes import file as cassette_file
+from hl_testkit.cassettes.file import RecordedResponse
+from hl_testkit.errors import ApiBoundaryError
+from hl_testkit.recording.recorder import Recording
+
+
+class ReplayAdapter(BaseAdapter):
+    """Answers every request it is given from `recording` (record mode `none`)."""
+
+    def __init__(self, recording: Recording) -> None:
+        super().__init__()
+        self.recording = recording
+
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: Any = None,
+        verify: Any = True,
+        cert: Any = None,
+        proxies: Any = None,
+    ) -> requests.Response:
+        recording = self.recording
+        method, url, body = request.method or "GET", request.url or "", request.body
+        check_boundary(recording, method, url)
+        # Headers matter only to decode a body (Content-Encoding, Content-Type).
+        headers: cassette_file.Headers = dict(request.headers) if body else {}
+        key = recording.key_of(method, url, body, headers)
+        interaction = recording.take(key)
+        if interaction is None:
+            raise recording.miss(key)
+        return build_response(request, interaction.response, self)
+
+    def close(self) -> None:  # nothing is held open
+        pass
+
+
+def check_boundary(recording: Recording, method: str, uri: str) -> None:
+    """`HlCassette._check_boundary`'s refusal, word for word (the same test fails alike)."""
+    escaped = canonical.path_outside_base(uri, recording.base_url)
+    if escaped is None:
+        return
+    message = (
+        f"hl-testkit refused {method} {uri}: its path resolves to "
+        f"{escaped}, outside the API's base path {urlsplit(recording.base_url).path or '/'} "
+        f"({recording.base_url}). A path parameter such as an id of '..' or '../../x' "
+        "leads there; nothing was sent or recorded. Check the id, or use the sessions "
+        "fixture (SessionsClient), which encodes or refuses such ids."
+    )
+    recording.misses.append(message)  # the test fails, even if it catches the error
+    raise ApiBoundaryError(message)
+
+
+def response_headers(recorded: RecordedResponse) -> dict[str, str]:
+    """The headers requests shows for a replayed answer, as vcrpy's path gives them.
+
+    vcrpy drops Transfer-Encoding (the stored body is no longer chunked) and
+    urllib3 joins a repeated header's values with ", ".
+    """
+    out: dict[str, str] = {}
+    lowered: dict[str, str] = {}
+    for name, values in canonical.replay_headers(recorded.headers, recorded.body).items():
+        if name.lower() == "transfer-encoding":
+            continue
+        first = lowered.setdefault(name.lower(), name)  # urllib3 keeps the first spelling
+        joined = ", ".join(values)
+        out[first] = f"{out[first]}, {joined}" if first in out else joined
+    return out
+
+
+def build_response(
+    request: requests.PreparedRequest, recorded: RecordedResponse, adapter: BaseAdapter
+) -> requests.Response:
+    """What `HTTPAdapter.build_response` makes of the recorded answer."""
+    response = requests.Response()
+    headers = response_headers(recorded)
+    response.status_code = recorded.status
+    response.headers = CaseInsensitiveDict(headers)
+    response.encoding = get_encoding_from_headers(response.headers)  # type: ignore[no-untyped-call]
+    response.reason = recorded.reason
+    response.url = request.url or ""
+    response.request = request
+    response.connection = adapter  # type: ignore[attr-defined]
+    # The body is all there: `raw` reads it again for code that streams it.
+    raw = _Raw(recorded.body)
+    response.raw = raw
+    response._content = recorded.body
+    response._content_consumed = True  # type: ignore[attr-defined]
+    if any(name.lower() == "set-cookie" for name in recorded.headers):
+        # requests takes cookies from `raw._original_response.msg`: here and, for the
+        # session's jar, again in `Session.send`.
+        raw._original_response = _Original(recorded.headers)
+        extract_cookies_to_jar(response.cookies, request, raw)  # type: ignore[no-untyped-call]
+    return response
+
+
+class _Raw(io.BytesIO):
+    """The body, readable as from urllib3's response."""
+
+    _original_response: _Original | None = None
+
+
+class _Original:
+    """Just enough of http.client's response for requests' cookie extraction."""
+
+    def __init__(self, headers: Mapping[str, str | list[str]]) -> None:
+        msg = Message()
+        for name, value in headers.items():
+            for one in [value] if isinstance(value, str) else value:
+                msg[name] = one
+        self.msg = msg
