@@ -332,3 +332,53 @@ def test_a_jsonschema_rs_that_does_not_take_our_date_time_check_is_not_used(
         monkeypatch.undo()
         schemas._rs.cache_clear()
     assert schemas._rs() is rs
+
+
+_PATTERN_EDGES = [
+    "2024-01-28T23:59:59.123456Z",
+    "2024-01-28t00:00:00z",
+    "2024-01-28T00:00:00+23:59",
+    "2024-01-28T00:00:00+24:00",
+    "2024-01-28T00:00:00-00:60",
+    "2024-02-29T00:00:00Z",
+    "2023-02-29T00:00:00Z",
+    "2024-04-31T00:00:00Z",
+    "2024-01-28T23:59:60Z",
+    "2024-12-31T23:59:60Z",
+    "0000-01-01T00:00:00Z",
+    "2024-01-28T00:00:00Z\n",
+    "\uff12\uff10\uff12\uff14-01-28T00:00:00Z",  # full-width digits
+    "2024-01-28T00:00:00",
+    "2024-01-28 00:00:00Z",
+    "2024-01-28T00:00:00.Z",
+    "2024-00-10T00:00:00Z",
+    "2024-13-10T00:00:00Z",
+    "2024-01-00T00:00:00Z",
+]
+
+
+@pytest.mark.parametrize("profile", ["default", "strict"])
+@pytest.mark.parametrize("text", _PATTERN_EDGES)
+def test_the_native_date_time_pattern_agrees_at_its_edges(profile: str, text: str) -> None:
+    # jsonschema-rs answers common RFC 3339 dates with a pattern before calling ours.
+    schema_set = SchemaSet({"when": {"format": "date-time"}}, routes=(), profile=profile)
+    check = schema_set._compiled.check_function("when", {"format": "date-time"})
+    assert check(text) is schemas.DATE_TIME_CHECKS[profile](text), repr(text)
+
+
+def test_common_date_times_need_no_call_back_into_python(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[object] = []
+
+    def counting(value: object) -> bool:
+        calls.append(value)
+        return schemas.is_iso_date_time(value)
+
+    monkeypatch.setitem(schemas.DATE_TIME_CHECKS, "default", counting)
+    schema_set = SchemaSet({"when": {"format": "date-time"}}, routes=(), profile="default")
+    check = schema_set._compiled.check_function("when", {"format": "date-time"})
+    assert _is_compiled(check)
+    assert check("2024-01-28T12:34:56.5Z")
+    assert calls == []
+    assert check("2024-01-31T12:34:56")  # naive, and a day the pattern leaves to us
+    assert calls == ["2024-01-31T12:34:56"]
+    assert not check("2024-02-30T00:00:00Z")

@@ -341,6 +341,32 @@ def _formats(node: Any) -> set[str]:
     return found
 
 
+#: RFC 3339 date-times every profile's check accepts (days 01-28, no leap second):
+#: jsonschema-rs answers these itself, and calls back into Python only for the rest.
+_COMMON_DATE_TIME = (
+    r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])[Tt]([01][0-9]|2[0-3]):[0-5][0-9]"
+    r":[0-5][0-9](\.[0-9]+)?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
+)
+
+
+def _native_first(node: Any) -> Any:
+    """`node` with every `format: date-time` tried as `_COMMON_DATE_TIME` first.
+
+    A Python call per date from compiled code costs more than the rest of a body's
+    check; the pattern only ever accepts what the format check accepts too.
+    """
+    if isinstance(node, list):
+        return [_native_first(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: _native_first(value) for key, value in node.items()}
+    if out.get("format") == "date-time":
+        del out["format"]
+        either = {"anyOf": [{"pattern": _COMMON_DATE_TIME}, {"format": "date-time"}]}
+        out["allOf"] = [*out.get("allOf", []), either]
+    return out
+
+
 def _refuse_retrieval(uri: str) -> Any:
     raise ValueError(f"{uri} is not in the schema set (no schema is fetched)")
 
@@ -353,9 +379,10 @@ def _fast_is_valid(
     if rs is None or not _formats(schema) <= FAST_FORMATS:
         return None
     try:
+        native = [(uri, _native_first(resource)) for uri, resource in resources]
         validator = rs.validator_for(
-            schema,
-            registry=rs.Registry(resources, retriever=_refuse_retrieval),
+            _native_first(schema),
+            registry=rs.Registry(native, retriever=_refuse_retrieval),
             validate_formats=True,
             formats={"date-time": date_time},
         )
