@@ -243,28 +243,18 @@ def run_diff(
 # -- after a recording run ------------------------------------------------------------
 
 
-def saved_version(path: Path) -> CassetteData | None:
-    """The cassette as it is before a test records into it; None if absent or corrupt.
-
-    Read only when recording (replay never writes), so replay costs nothing more.
-    """
-    try:
-        return cassette_file.read(path)
-    except (HlTestkitError, OSError):  # a corrupt file is overwritten: nothing to compare
-        return None
-
-
 def recorded_changes(
     path: Path,
     before: CassetteData,
+    after: CassetteData | None,
     schemas: SchemaSet,
     ignores: Ignores,
     *,
     detailed: bool,
 ) -> list[str]:
     """The summary lines for a cassette a test rewrote: how many interactions differ,
-    and with `detailed` (`--hl-diff`) each change."""
-    after = saved_version(path)
+    and with `detailed` (`--hl-diff`) each change. `before` and `after` are what the
+    save read and wrote: the file is not read again."""
     found = diff_cassettes(str(path), before, after, schemas, ignores)
     total = len(after.interactions) if after else 0
     if found is None:

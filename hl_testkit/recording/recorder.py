@@ -56,6 +56,10 @@ class LeakError(HlTestkitError):
 class SaveResult:
     action: str  # "written", "unchanged", "removed", "discarded", "read-only", "none"
     interactions: int = 0
+    #: The cassette as the save found it and as it composed it (for what a re-record
+    #: changed): no file, or not saved, is None.
+    before: CassetteData | None = None
+    after: CassetteData | None = None
 
 
 @dataclass
@@ -223,9 +227,12 @@ class Recording:
         if not self.recorded and self.record_mode != "rewrite":
             return SaveResult("none", len(self.loaded))
         count = 0
+        before: CassetteData | None = None
+        after: CassetteData | None = None
 
         def compose(current: CassetteData | None) -> CassetteData | None:
-            nonlocal count
+            nonlocal count, before, after
+            before = after = current  # the last call is the one saved
             on_disk = current.interactions if current else []
             # Vars are the test's own only when the file is (scenarios never share one).
             rewritten = self.record_mode == "rewrite" and not self._shares(on_disk)
@@ -236,7 +243,8 @@ class Recording:
                 return None
             # An expired cassette re-recorded gets today's date even if nothing changed.
             date = store.today() if self.refresh_date else None
-            return CassetteData(out, self.recorded_against, date, {**kept_vars, **self.vars})
+            after = CassetteData(out, self.recorded_against, date, {**kept_vars, **self.vars})
+            return after
 
         action = store.update(
             self.path,
@@ -246,7 +254,7 @@ class Recording:
             stamp=not self.refresh_date,
             before_write=self._guard_leaks,
         )
-        return SaveResult(action, count)
+        return SaveResult(action, count, before, after)
 
     def merged(self, on_disk: list[Interaction]) -> list[Interaction]:
         """The cassette's interactions once this test's recording is saved into `on_disk`.

@@ -246,15 +246,18 @@ def new_recording(
 
 def _finish(run: HlRun, recording: Recording, failed: bool) -> SaveResult:
     """Save (or not) and count it; for a rewritten cassette, what changed in meaning."""
-    mode = recording.record_mode
-    # The file before this test wrote it (replay never writes: nothing read).
-    writes = mode != "none" and not (mode == "once" and recording.existed)
-    before = diff_command.saved_version(recording.path) if writes else None
+    # `once` adding to a cassette that already existed is not called a re-record.
+    once_added = recording.record_mode == "once" and recording.existed
     result = recording.finish(failed)
     run.stats.record(recording, result)
-    if result.action == "written" and before is not None:
+    if result.action == "written" and result.before is not None and not once_added:
         changes = diff_command.recorded_changes(
-            recording.path, before, run.schemas, run.diff_ignores, detailed=run.settings.diff
+            recording.path,
+            result.before,
+            result.after,
+            run.schemas,
+            run.diff_ignores,
+            detailed=run.settings.diff,
         )
         run.stats.changed += [scrub.scrub_text(line, recording.secrets) for line in changes]
     return result
