@@ -80,8 +80,6 @@ class Recording:
     #: Do the cassette's unattributed (format 1) interactions belong to this test? Yes
     #: in its own default-named cassette; in one shared by name they are everyone's.
     owns_unattributed: bool = True
-    #: Does the cassette hold interactions of this test? (`once` records when not.)
-    holds_own: bool = False
     loaded: list[Interaction] = field(default_factory=list)
     recorded: list[Interaction] = field(default_factory=list)
     played: list[Interaction] = field(default_factory=list)
@@ -121,10 +119,14 @@ class Recording:
             elif interaction.recorded_by is None:
                 common.setdefault(self._index.keys[n], []).append(n)
         self._own_count = sum(map(len, own.values()))
-        self.holds_own = self._own_count > 0
         # A test's own answers come first: another test's unattributed copy of the same
         # request is played only when this test recorded fewer of it.
         self._playable = {k: own.get(k, []) + common.get(k, []) for k in own.keys() | common}
+
+    @property
+    def holds_own(self) -> bool:
+        """Does the cassette hold interactions of this test? (`once` records when not.)"""
+        return self._own_count > 0
 
     def owns(self, interaction: Interaction) -> bool:
         """Was `interaction` recorded by this test (see `owns_unattributed`)?"""

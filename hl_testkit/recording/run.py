@@ -23,6 +23,7 @@ from hl_testkit.recording.network import NetworkGuard
 from hl_testkit.recording.recorder import Recording, SaveResult, activated
 from hl_testkit.recording.summary import RunStats
 from hl_testkit.recording.target import Endpoint, Target
+from hl_testkit.recording.unreachable import at_test_line
 from hl_testkit.recording.validation import SchemaOutcome, check_recording
 from hl_testkit.secrets import scrub
 from hl_testkit.settings import Settings, record_mode_for_test
@@ -226,9 +227,14 @@ def new_recording(
             "HUMANLOOP_API_KEY": endpoint.api_key,
         },
     )
-    path = paths.cassette_path_for(run.settings.cassette_dir, nodeid, name, secrets)
-    # A key in a parametrize id must not reach the cassette through `recorded_by:`.
+    # A key in a parametrize id must not reach the file name nor `recorded_by:`.
     nodeid = scrub.scrub_text(nodeid, secrets)
+    default = paths.cassette_path_for(run.settings.cassette_dir, nodeid)
+    path = (
+        default
+        if name is None
+        else paths.cassette_path_for(run.settings.cassette_dir, nodeid, name)
+    )
     return Recording(
         path=path,
         record_mode=mode,
@@ -239,8 +245,7 @@ def new_recording(
         secrets=secrets,
         rules=rules,
         # Format 1 interactions of a test's own default-named cassette are its own.
-        owns_unattributed=path
-        == paths.cassette_path_for(run.settings.cassette_dir, nodeid, secrets=secrets),
+        owns_unattributed=path == default,
     )
 
 
@@ -280,10 +285,4 @@ def short_failure(item: pytest.Item, excinfo: pytest.ExceptionInfo[BaseException
     The frames between the test and us (requests, urllib3, vcrpy) only hide
     the message; the message already says what to do.
     """
-    where = ""
-    for entry in reversed(excinfo.traceback):
-        if entry.path == item.path:
-            line = str(entry.statement).strip()
-            where = f"\n\n  at {entry.path}:{entry.lineno + 1}: {line}"
-            break
-    return str(excinfo.value) + where
+    return str(excinfo.value) + at_test_line(item, excinfo)

@@ -117,11 +117,12 @@ def message(item: pytest.Item, excinfo: pytest.ExceptionInfo[BaseException]) -> 
         f"  check:  that the API answers at {without_userinfo(recording.base_url)} "
         "(set by --hl-base-url or HUMANLOOP_BASE_URL), and any proxy in HTTPS_PROXY / "
         "HTTP_PROXY; or replay from the cassette instead: "
-        f"{paths.rerecord_command(item.nodeid, 'none')}" + _at_test_line(item, excinfo)
+        f"{paths.rerecord_command(item.nodeid, 'none')}" + at_test_line(item, excinfo)
     )
 
 
-def _at_test_line(item: pytest.Item, excinfo: pytest.ExceptionInfo[BaseException]) -> str:
+def at_test_line(item: pytest.Item, excinfo: pytest.ExceptionInfo[BaseException]) -> str:
+    """The test's own line the error passed through, as "at path:line: statement"."""
     for entry in reversed(excinfo.traceback):
         if entry.path == item.path:
             return f"\n\n  at {entry.path}:{entry.lineno + 1}: {str(entry.statement).strip()}"

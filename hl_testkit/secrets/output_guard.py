@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,7 @@ class OutputGuard:
     def __init__(self, config: pytest.Config, secrets: Iterable[Secret] = ()) -> None:
         self.config = config
         self.secrets: tuple[Secret, ...] = ()
+        self._replace: Callable[[str], str] = str
         self._factory: Any = None
         self._previous_factory: Any = None
         self.remember(secrets)
@@ -68,10 +69,11 @@ class OutputGuard:
         if len(merged) == len(self.secrets):
             return
         self.secrets = tuple(sorted(merged.values(), key=lambda s: (-len(s.value), s.source)))
+        self._replace = scrub.replacer(self.secrets)  # every terminal write goes through it
         self._install_log_scrubbing()
 
     def text(self, text: str) -> str:
-        return scrub.scrub_text(text, self.secrets) if self.secrets and text else text
+        return self._replace(text) if self.secrets and text else text
 
     # -- reports ------------------------------------------------------------------------
 

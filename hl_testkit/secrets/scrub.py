@@ -277,6 +277,11 @@ def _replacer(secrets: tuple[Secret, ...]) -> _Replacer:
     return _Replacer(secrets)
 
 
+def replacer(secrets: Iterable[Secret]) -> Callable[[str], str]:
+    """`scrub_text` for these secrets, made once: for text scrubbed again and again."""
+    return _replacer(tuple(secrets)).text
+
+
 def scrub_text(text: str, secrets: Iterable[Secret]) -> str:
     """`text` with every form of every secret replaced: for error messages and reports."""
     return _replacer(tuple(secrets)).text(text)
