@@ -431,3 +431,28 @@ def test_strict_rules_are_drift_in_check_and_failures_with_the_strict_profile(
     strict = io.StringIO()
     assert run_check([tmp_path], strict, schemas=SchemaSet.default("strict")) == 1
     assert "2 violations" in strict.getvalue()
+
+
+def test_drift_is_listed_in_numeric_path_order() -> None:
+    from hl_testkit.contract.check import check_interaction
+
+    records = [
+        {
+            "id": f"sesh_{n}",
+            "projects": [],
+            "datapoints_count": 0,
+            "created_at": "2024-01-01T00:00:00Z",
+            "zz": n,
+        }
+        for n in range(12)
+    ]
+    body = {"records": records, "page": 1, "size": 12, "total": 12}
+    raw = json.dumps(body).encode("utf-8")
+    interaction = Interaction(
+        RecordedRequest("GET", "https://api.humanloop.com/v4/sessions?project_id=pr_a", {}, None),
+        RecordedResponse(200, "OK", {"Content-Type": "application/json"}, raw),
+    )
+    finding = check_interaction(pathlib.Path("c.yaml"), 0, interaction, SchemaSet.default())
+    assert finding is not None
+    paths = [d.path for d in finding.drift]
+    assert paths == [f"$.records[{n}].zz" for n in range(12)]

@@ -501,3 +501,16 @@ def test_the_nearest_pytest_ini_wins_even_without_a_section(tmp_path: Path) -> N
     assert hl_diff(tmp_path / "project", "old.yaml", "new.yaml")[0] == 0  # found upwards
     (tmp_path / "project" / "pytest.ini").write_text("", encoding="utf-8")  # as pytest: stop
     assert hl_diff(tmp_path / "project", "old.yaml", "new.yaml")[0] == 1
+
+
+def test_a_date_only_the_strict_profile_refuses_is_a_value_change_not_an_unknown_property(
+    tmp_path: Path,
+) -> None:
+    write(tmp_path / "old.yaml", exchange("GET", "/sessions/sesh_a1", session()))
+    naive = session(created_at="2024-05-01T12:34:56.789")  # the contract allows it
+    write(tmp_path / "new.yaml", exchange("GET", "/sessions/sesh_a1", naive))
+    code, out, _ = hl_diff(tmp_path, "old.yaml", "new.yaml")
+    assert code == 1
+    assert 'body.created_at: "2024-01-01T00:00:00Z" → "2024-05-01T12:34:56.789"' in out
+    assert "unknown property" not in out
+    assert "schema violation" not in out

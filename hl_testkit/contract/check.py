@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -242,7 +243,15 @@ def check_interaction(
 def _drift(schemas: SchemaSet, name: str, body: Any) -> tuple[Drift, ...]:
     """Extra properties and strict-profile refusals, in path order."""
     found = [*schemas.extra_properties(name, body), *schemas.strict_drift(name, body)]
-    return tuple(sorted(found, key=lambda d: d.path))
+    return tuple(sorted(found, key=lambda d: _path_order(d.path)))
+
+
+_PATH_PART = re.compile(r"\[(\d+)\]|(\[[^\]]*\]|[^.\[]+)")
+
+
+def _path_order(path: str) -> tuple[tuple[int, int, str], ...]:
+    """`$.records[2]` before `$.records[10]`: indexes in numeric order, before keys."""
+    return tuple((0, int(n), "") if n else (1, 0, key) for n, key in _PATH_PART.findall(path))
 
 
 def check_paths(

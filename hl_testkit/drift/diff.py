@@ -396,7 +396,9 @@ def _schema_changes(
         if str(violation) not in seen_violations and not ignores.covers(path):
             message = f"{violation.message} ({violation.keyword}; schema {finding.schema})"
             changes.append(Change(SCHEMA, path, None, violation.actual, message))
-    for drift in finding.drift:
+    # Only properties the schema does not name: what only the strict profile refuses
+    # is not a change of the API's shape.
+    for drift in (d for d in finding.drift if d.keyword == "additionalProperties"):
         path = "body" + drift.path[1:]
         if drift.path not in seen_drift and not ignores.covers(path):
             message = f"not named by schema {finding.schema}"
