@@ -18,11 +18,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from hl_testkit.cassettes import canonical, matching, store
 from hl_testkit.cassettes import file as cassette_file
 from hl_testkit.cassettes.file import CassetteData, Interaction
-from hl_testkit.errors import HlTestkitError
+from hl_testkit.errors import ApiBoundaryError, HlTestkitError
 from hl_testkit.recording import paths
 from hl_testkit.recording.misses import MissReport
 from hl_testkit.secrets import scrub
@@ -143,10 +144,30 @@ class Recording:
         stored_uri = scrub.scrub_uri(
             canonical.canonical_uri(uri, self.base_url), self.secrets, self.rules
         )
-        clean_body = scrub.scrub_body(body, headers, self.secrets, self.rules)
+        # Headers matter only to decode a body (Content-Encoding, Content-Type).
+        clean_body = scrub.scrub_body(body, headers if body else {}, self.secrets, self.rules)
         return matching.request_key(
             method, stored_uri, clean_body, canonical.api_prefix(stored_uri)
         )
+
+    def refuse_outside_base(self, method: str, uri: str) -> None:
+        """A request to the API's host must stay under its base path: else refused, unsent."""
+        escaped = canonical.path_outside_base(uri, self.base_url)
+        if escaped is None:
+            return
+        raise self.refuse(
+            f"hl-testkit refused {method} {uri}: its path resolves to "
+            f"{escaped}, outside the API's base path {urlsplit(self.base_url).path or '/'} "
+            f"({self.base_url}). A path parameter such as an id of '..' or '../../x' "
+            "leads there; nothing was sent or recorded. Check the id, or use the sessions "
+            "fixture (SessionsClient), which encodes or refuses such ids."
+        )
+
+    def refuse(self, message: str) -> ApiBoundaryError:
+        """The error for a request that would leave the API; the test fails even if it
+        catches it."""
+        self.misses.append(message)
+        return ApiBoundaryError(message)
 
     def clean(self, interaction: Interaction) -> Interaction:
         """Scrubbed of every secret, before it is kept anywhere."""

@@ -52,7 +52,6 @@ import types
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 from unittest import mock
-from urllib.parse import urlsplit
 
 import vcr
 import vcr.patch as vcr_patch
@@ -62,7 +61,6 @@ from vcr.record_mode import RecordMode
 
 from hl_testkit.cassettes import canonical, matching
 from hl_testkit.cassettes.file import Interaction, RecordedRequest, RecordedResponse
-from hl_testkit.errors import ApiBoundaryError
 
 if TYPE_CHECKING:
     from hl_testkit.recording.recorder import Recording
@@ -155,33 +153,15 @@ class HlCassette(Cassette):  # type: ignore[misc]
         memo = self._memo
         if memo is not None and memo[0] is request:
             return memo[1], memo[2]
-        self._check_boundary(request)
+        self.recording.refuse_outside_base(request.method, request.uri)
         filtered = self._before_record_request(request) if self.request_hooks else request
         key = self._key(filtered) if filtered else None
         self._memo = (request, filtered, key)
         return filtered, key
 
-    def _check_boundary(self, request: Any) -> None:
-        """A request to the API's host must stay under its base path: else refused, unsent."""
-        recording = self.recording
-        escaped = canonical.path_outside_base(request.uri, recording.base_url)
-        if escaped is None:
-            return
-        message = (
-            f"hl-testkit refused {request.method} {request.uri}: its path resolves to "
-            f"{escaped}, outside the API's base path {urlsplit(recording.base_url).path or '/'} "
-            f"({recording.base_url}). A path parameter such as an id of '..' or '../../x' "
-            "leads there; nothing was sent or recorded. Check the id, or use the sessions "
-            "fixture (SessionsClient), which encodes or refuses such ids."
-        )
-        recording.misses.append(message)  # the test fails, even if it catches the error
-        raise ApiBoundaryError(message)
-
     def _key(self, request: Any) -> matching.RequestKey:
         body = getattr(request, "body_bytes", request.body)
-        # Headers matter only to decode a body (Content-Encoding, Content-Type).
-        headers = dict(request.headers) if body else {}
-        return self.recording.key_of(request.method, request.uri, body, headers)
+        return self.recording.key_of(request.method, request.uri, body, dict(request.headers))
 
     def filter_request(self, request: Any) -> Any:
         return self._prepared(request)[0]
