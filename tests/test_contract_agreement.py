@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from hl_testkit.contract.schemas import SchemaSet, _json_path, is_date_time, is_iso_date_time
+from hl_testkit.contract.schemas import SchemaSet, is_date_time, is_iso_date_time, json_path
 
 humanloop = pytest.importorskip("humanloop")
 hypothesis = pytest.importorskip("hypothesis")
@@ -260,7 +260,7 @@ def injected(draw: st.DrawFn, name: str, model: Any) -> tuple[Any, str, str, boo
     if required:
         choices.append((_DELETE, "required"))
     value, rule = draw(st.sampled_from(choices))
-    path = _json_path(parts[:-1] if rule == "required" else parts)
+    path = json_path(parts[:-1] if rule == "required" else parts)
     sdk_refuses = rule != "pattern"  # KNOWN_SDK_EXCEPTIONS["id-prefix"]
     return _set(body, parts, value), path, rule, sdk_refuses
 

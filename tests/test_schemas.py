@@ -383,7 +383,7 @@ def test_several_missing_properties_each_get_a_violation() -> None:
     ],
 )
 def test_json_path_rendering(parts: list[str | int], path: str) -> None:
-    assert schemas._json_path(parts) == path
+    assert schemas.json_path(parts) == path
 
 
 # -- mapping answers to schemas ------------------------------------------------------

@@ -424,8 +424,9 @@ class Violation:
         return f"{self.path}: {self.message} ({self.keyword})"
 
 
-def _json_path(parts: Iterable[str | int]) -> str:
-    out = "$"
+def json_path(parts: Iterable[str | int], root: str = "$") -> str:
+    """`$.records[3]['odd key']`: the spelling of every path a report shows."""
+    out = root
     for part in parts:
         if isinstance(part, int):
             out += f"[{part}]"
@@ -456,7 +457,7 @@ def _violation(error: Any) -> Violation:
             actual = missing[0]
             message = f"required property {actual!r} is missing"
     return Violation(
-        path=_json_path(error.absolute_path),
+        path=json_path(error.absolute_path),
         message=message,
         keyword=keyword,
         expected=error.validator_value,
@@ -722,7 +723,7 @@ def _drift_object(
         for key in value:
             if key not in named:
                 drift = Drift(
-                    path=_json_path([*parts, key]),
+                    path=json_path([*parts, key]),
                     message=_DRIFT_MESSAGE,
                     keyword="additionalProperties",
                     expected=expected,
@@ -825,7 +826,7 @@ class SchemaSet:
             try:
                 validators[name] = _build_validator(schema, schemas_registry, date_time)
             except _lazy("SchemaError") as exc:
-                at = _json_path(exc.absolute_path) if exc.absolute_path else "$"
+                at = json_path(exc.absolute_path) if exc.absolute_path else "$"
                 raise HlTestkitError(
                     f"{where} is not a valid JSON Schema: {exc.message} (at {at})"
                 ) from None

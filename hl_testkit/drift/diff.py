@@ -31,7 +31,7 @@ from typing import Any
 from hl_testkit.cassettes import canonical, matching
 from hl_testkit.cassettes.file import CassetteData, Headers, Interaction
 from hl_testkit.contract.check import check_interaction
-from hl_testkit.contract.schemas import SchemaSet
+from hl_testkit.contract.schemas import SchemaSet, json_path
 from hl_testkit.errors import HlTestkitError
 
 #: The kinds of change, in the words the reports use.
@@ -345,7 +345,7 @@ def json_changes(path: str, old: Any, new: Any, out: list[Change]) -> None:
         out.append(Change(TYPE, path, old, new, f"{kind_old} → {kind_new}"))
     elif kind_old == "object":
         for key in list(old) + [k for k in new if k not in old]:
-            sub = child_path(path, key)
+            sub = json_path([key], path)  # spelt as schema violation paths are
             if key not in new:
                 out.append(Change(PROPERTY_REMOVED, sub, old[key], None))
             elif key not in old:
@@ -354,7 +354,7 @@ def json_changes(path: str, old: Any, new: Any, out: list[Change]) -> None:
                 json_changes(sub, old[key], new[key], out)
     elif kind_old == "array":
         for n in range(max(len(old), len(new))):
-            sub = f"{path}[{n}]"
+            sub = json_path([n], path)
             if n >= len(new):
                 out.append(Change(ITEM_REMOVED, sub, old[n], None))
             elif n >= len(old):
@@ -363,16 +363,6 @@ def json_changes(path: str, old: Any, new: Any, out: list[Change]) -> None:
                 json_changes(sub, old[n], new[n], out)
     elif old != new:
         out.append(Change(VALUE, path, old, new))
-
-
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-def child_path(path: str, key: str) -> str:
-    """`body.name`, or `body['odd key']`: the spelling of schema violation paths."""
-    if _IDENTIFIER.fullmatch(key):
-        return f"{path}.{key}"
-    return f"{path}['" + key.replace("\\", "\\\\").replace("'", "\\'") + "']"
 
 
 def _schema_changes(
