@@ -4,11 +4,14 @@ one request key, one way of showing a value, one scrubbing stream, in-process.""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
+from hl_testkit.cassettes import matching
 from hl_testkit.cassettes.file import CassetteData, Interaction, RecordedRequest, RecordedResponse
 from hl_testkit.contract.schemas import SchemaSet
 from hl_testkit.drift import diff
+from hl_testkit.recording.recorder import Recording
 
 API = "https://api.humanloop.com/v4"
 
@@ -41,3 +44,40 @@ def test_a_change_and_the_schema_finding_at_one_place_have_one_path() -> None:
         == unknown
         == sorted(["body['odd key']", "body['it\\'s']", "body['back\\\\slash']", "body.plain"])
     )
+
+
+def _asked(method: str, uri: str, body: bytes | None = None) -> Interaction:
+    return Interaction(
+        RecordedRequest(method, uri, {}, body), RecordedResponse(200, "OK", {}, b"{}")
+    )
+
+
+#: Requests replay tells apart or takes as one: base path, host, query order, JSON by meaning.
+_REQUESTS = [
+    _asked("GET", f"{API}/sessions?page=1&size=2"),
+    _asked("get", f"{API}/sessions?size=2&page=1"),
+    _asked("GET", "http://localhost/sessions?page=1&size=2"),
+    _asked("GET", "https://other.example/v4/sessions?page=1&size=2"),
+    _asked("POST", f"{API}/sessions", b'{"a": 1, "b": [1, 2]}'),
+    _asked("POST", f"{API}/sessions", b'{"b":[1,2],"a":1}'),
+    _asked("POST", f"{API}/sessions", b"not json"),
+    _asked("POST", f"{API}/sessions", b""),
+]
+
+
+def test_diff_pairs_interactions_by_the_key_replay_finds_them_by(tmp_path: Path) -> None:
+    recording = Recording(tmp_path / "c.yaml", "none", API, "t.py::t")
+    keys = [recording._stored_key(i) for i in _REQUESTS]
+    assert [matching.stored_key(i) for i in _REQUESTS] == keys
+    assert len(set(keys)) == 5  # what replay takes as one request is one key
+    # The n-th old request with a key pairs with the n-th new one, as replay plays them.
+    new = list(reversed(_REQUESTS))
+    pairs, removed, added = diff.pair(_REQUESTS, new)
+    assert removed == added == []
+    new_keys = [matching.stored_key(i) for i in new]
+    for key in set(keys):
+        olds = [n for n, k in enumerate(keys) if k == key]
+        news = [m for m, k in enumerate(new_keys) if k == key]
+        assert sorted((n, m) for n, m in pairs if keys[n] == key) == list(
+            zip(olds, news, strict=True)
+        )

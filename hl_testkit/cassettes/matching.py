@@ -15,8 +15,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
+
+from hl_testkit.cassettes.canonical import api_prefix
+
+if TYPE_CHECKING:
+    from hl_testkit.cassettes.file import Interaction
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,13 @@ def request_key(method: str, uri: str, body: bytes | str | None, base_path: str)
         query=query,
         body=canonical_body(body),
     )
+
+
+def stored_key(interaction: Interaction) -> RequestKey:
+    """A recorded interaction's key. Its URI is stored in canonical form, so the base
+    path matching ignores is the canonical one (`api_prefix`)."""
+    r = interaction.request
+    return request_key(r.method, r.uri, r.body, api_prefix(r.uri))
 
 
 @dataclass

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hl_testkit.cassettes import canonical, matching
+from hl_testkit.cassettes import matching
 from hl_testkit.cassettes.file import CassetteData, Headers, Interaction
 from hl_testkit.contract.check import check_interaction
 from hl_testkit.contract.schemas import SchemaSet, json_path
@@ -164,11 +164,6 @@ def _translate(pattern: str) -> str:
 # -- comparing ---------------------------------------------------------------------
 
 
-def _key(interaction: Interaction) -> matching.RequestKey:
-    r = interaction.request
-    return matching.request_key(r.method, r.uri, r.body, canonical.api_prefix(r.uri))
-
-
 def pair(
     old: Sequence[Interaction], new: Sequence[Interaction]
 ) -> tuple[list[tuple[int, int]], list[int], list[int]]:
@@ -179,11 +174,11 @@ def pair(
     """
     waiting: dict[matching.RequestKey, list[int]] = {}
     for n, interaction in enumerate(old):
-        waiting.setdefault(_key(interaction), []).append(n)
+        waiting.setdefault(matching.stored_key(interaction), []).append(n)
     pairs: list[tuple[int, int]] = []
     added: list[int] = []
     for m, interaction in enumerate(new):
-        queue = waiting.get(_key(interaction))
+        queue = waiting.get(matching.stored_key(interaction))
         if queue:
             pairs.append((queue.pop(0), m))
         else:
@@ -264,7 +259,7 @@ def diff_cassettes(
 
 
 def _describe(interaction: Interaction) -> str:
-    return _key(interaction).describe()
+    return matching.stored_key(interaction).describe()
 
 
 def interaction_changes(old: Interaction, new: Interaction) -> list[Change]:
