@@ -7,10 +7,15 @@ import json
 from pathlib import Path
 from typing import Any
 
-from hl_testkit.cassettes import matching
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hl_testkit.cassettes import matching, wording
 from hl_testkit.cassettes.file import CassetteData, Interaction, RecordedRequest, RecordedResponse
+from hl_testkit.contract import check
 from hl_testkit.contract.schemas import SchemaSet
 from hl_testkit.drift import diff
+from hl_testkit.drift import format as drift_format
 from hl_testkit.recording.recorder import Recording
 
 API = "https://api.humanloop.com/v4"
@@ -81,3 +86,38 @@ def test_diff_pairs_interactions_by_the_key_replay_finds_them_by(tmp_path: Path)
         assert sorted((n, m) for n, m in pairs if keys[n] == key) == list(
             zip(olds, news, strict=True)
         )
+
+
+# -- one show ---------------------------------------------------------------------------
+
+
+def _as_drift_showed(value: Any) -> str:  # drift/format.py's, before it used wording.show
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _as_check_showed(value: Any) -> str:  # contract/check.py's, before
+    text = json.dumps(value, ensure_ascii=False, default=repr)
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=90),
+    lambda inner: st.lists(inner, max_size=6) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_JSON)
+def test_every_report_shows_a_json_value_as_it_did(value: Any) -> None:
+    assert drift_format._show(value) == _as_drift_showed(value)
+    assert wording.show(value, check._VALUE_WIDTH) == _as_check_showed(value)
+
+
+def test_a_value_json_cannot_hold_is_shown_as_python_would() -> None:
+    # scenarios/expect.py's, moved to wording unchanged (the scenario messages' show)
+    looped: list[Any] = []
+    looped.append(looped)
+    assert wording.show(looped) == "[[...]]"  # json.dumps refuses it: repr instead
+    assert wording.show("x" * 200, 10) == '"xxxxxx...'

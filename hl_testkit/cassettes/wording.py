@@ -1,9 +1,20 @@
-"""How a value is named in an error message ("the string '200'", "a mapping")."""
+"""How a value is named in an error message ("the string '200'", "a mapping"), or shown
+(as short JSON)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
+
+
+def show(value: Any, limit: int = 120) -> str:
+    """A value as JSON, cut to `limit` characters, for messages and reports."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    except ValueError:  # a structure that holds itself
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def describe_value(value: Any) -> str:

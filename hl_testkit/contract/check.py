@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 
 from hl_testkit.cassettes import file as cassette_file
 from hl_testkit.cassettes.file import CassetteError, Interaction
+from hl_testkit.cassettes.wording import show
 from hl_testkit.contract.schemas import Drift, SchemaSet, Violation
 from hl_testkit.secrets.scrub import Secret, known_secrets, scrub_text
 
@@ -324,8 +325,8 @@ def format_details(report: CheckReport) -> str:
         lines = [f"{finding.where}: {count} violation{'s' if count != 1 else ''}"]
         for violation in finding.violations:
             lines.append(f"  {violation}")
-            lines.append(f"      expected: {_show(violation.expected)}")
-            lines.append(f"      actual:   {_show(violation.actual)}")
+            lines.append(f"      expected: {show(violation.expected, _VALUE_WIDTH)}")
+            lines.append(f"      actual:   {show(violation.actual, _VALUE_WIDTH)}")
         blocks.append("\n".join(lines))
     drifting = report.drift
     if drifting:
@@ -338,11 +339,6 @@ def format_details(report: CheckReport) -> str:
             lines.extend(f"    {d}" for d in finding.drift)
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + "\n" if blocks else ""
-
-
-def _show(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False, default=repr)
-    return text if len(text) <= _VALUE_WIDTH else text[: _VALUE_WIDTH - 3] + "..."
 
 
 def _summary(report: CheckReport) -> str:

@@ -8,9 +8,11 @@ shows, even one that reached a cassette by hand.
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
+from hl_testkit.cassettes import wording
 from hl_testkit.drift import diff
 from hl_testkit.drift.diff import CassetteDiff, Change, DiffReport, InteractionDiff
 
@@ -19,10 +21,8 @@ _VALUE_WIDTH = 80  # longest value shown in text and Markdown; JSON has them who
 _MARKDOWN_ROWS = 200  # a job summary is capped (1 MiB); more rows are counted, not shown
 
 
-def show(value: Any) -> str:
-    """A value as JSON, cut to `_VALUE_WIDTH`."""
-    text = json.dumps(value, ensure_ascii=False, default=str)
-    return text if len(text) <= _VALUE_WIDTH else text[: _VALUE_WIDTH - 3] + "..."
+#: A value as JSON, cut to `_VALUE_WIDTH`.
+_show = functools.partial(wording.show, limit=_VALUE_WIDTH)
 
 
 def describe_change(change: Change) -> str:
@@ -33,16 +33,16 @@ def describe_change(change: Change) -> str:
     if kind == diff.MOVED:
         return f"{kind}: {change.old} → {change.new}"
     if kind == diff.TYPE:
-        return f"{where}type changed, {change.message}: {show(change.old)} → {show(change.new)}"
+        return f"{where}type changed, {change.message}: {_show(change.old)} → {_show(change.new)}"
     if kind in (diff.PROPERTY_ADDED, diff.ITEM_ADDED, diff.HEADER_ADDED):
-        return f"{where}{kind}: {show(change.new)}"
+        return f"{where}{kind}: {_show(change.new)}"
     if kind in (diff.PROPERTY_REMOVED, diff.ITEM_REMOVED, diff.HEADER_REMOVED):
-        return f"{where}{kind} (was {show(change.old)})"
+        return f"{where}{kind} (was {_show(change.old)})"
     if kind == diff.SCHEMA:
-        return f"{where}{kind}: {change.message}; value {show(change.new)}"
+        return f"{where}{kind}: {change.message}; value {_show(change.new)}"
     if kind == diff.UNKNOWN_PROPERTY:
-        return f"{where}{kind} ({change.message}): {show(change.new)}"
-    return f"{where}{show(change.old)} → {show(change.new)}"
+        return f"{where}{kind} ({change.message}): {_show(change.new)}"
+    return f"{where}{_show(change.old)} → {_show(change.new)}"
 
 
 def _label(item: InteractionDiff) -> str:
@@ -147,8 +147,10 @@ def _cell(text: str) -> str:
 
 def _markdown_row(cassette: CassetteDiff, item: InteractionDiff, change: Change) -> str:
     where = f"#{item.new_index}" if item.new_index is not None else f"old #{item.old_index}"
-    old = "" if change.kind in (diff.ADDED, diff.SCHEMA) or change.old is None else show(change.old)
-    new = "" if change.kind in (diff.REMOVED,) or change.new is None else show(change.new)
+    old = (
+        "" if change.kind in (diff.ADDED, diff.SCHEMA) or change.old is None else _show(change.old)
+    )
+    new = "" if change.kind in (diff.REMOVED,) or change.new is None else _show(change.new)
     if change.kind == diff.MOVED:
         old, new = str(change.old), str(change.new)
     kind = f"{change.kind}: {change.message}" if change.message else change.kind

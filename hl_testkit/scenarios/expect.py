@@ -18,12 +18,12 @@ Matching rules (docs/scenarios.md):
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from hl_testkit.cassettes.wording import show
 from hl_testkit.scenarios.source import Located, LocatedList
 from hl_testkit.scenarios.variables import render, whole_reference
 
@@ -41,15 +41,6 @@ class Mismatch:
 
     def __str__(self) -> str:
         return f"{self.path}: {self.problem} (line {self.line})"
-
-
-def show(value: Any, limit: int = 120) -> str:
-    """A value as JSON (short), for messages."""
-    try:
-        text = json.dumps(value, ensure_ascii=False, default=str)
-    except ValueError:
-        text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def json_type(value: Any) -> str:

@@ -17,12 +17,13 @@ from typing import Any
 import pytest
 import requests
 
+from hl_testkit.cassettes.wording import show
 from hl_testkit.client import ApiResponse, SessionsClient
 from hl_testkit.errors import ApiException, HlTestkitError
 from hl_testkit.recording.recorder import Recording
 from hl_testkit.recording.run import item_failed, run_for, scrub_rules, use_cassette
 from hl_testkit.scenarios import source
-from hl_testkit.scenarios.expect import Mismatch, extract, match, match_headers, show
+from hl_testkit.scenarios.expect import Mismatch, extract, match, match_headers
 from hl_testkit.scenarios.loader import ARGUMENTS, Case, Step, cases
 from hl_testkit.scenarios.source import ScenarioError
 from hl_testkit.scenarios.structure import describe
