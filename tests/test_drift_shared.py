@@ -3,20 +3,26 @@ one request key, one way of showing a value, one scrubbing stream, in-process.""
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hl_testkit.cassettes import file as cassette_file
 from hl_testkit.cassettes import matching, wording
 from hl_testkit.cassettes.file import CassetteData, Interaction, RecordedRequest, RecordedResponse
 from hl_testkit.contract import check
 from hl_testkit.contract.schemas import SchemaSet
-from hl_testkit.drift import diff
+from hl_testkit.drift import command, diff
 from hl_testkit.drift import format as drift_format
 from hl_testkit.recording.recorder import Recording
+from hl_testkit.secrets.scrub import Secret, scrub_text
+from hl_testkit.secrets.scrubbed_stream import ScrubbedStream
 
 API = "https://api.humanloop.com/v4"
 
@@ -121,3 +127,57 @@ def test_a_value_json_cannot_hold_is_shown_as_python_would() -> None:
     looped.append(looped)
     assert wording.show(looped) == "[[...]]"  # json.dumps refuses it: repr instead
     assert wording.show("x" * 200, 10) == '"xxxxxx...'
+
+
+# -- one scrubbing stream ---------------------------------------------------------------
+
+KEY = "hl_sk_streamsecret0123456789"
+
+
+def test_the_scrubbed_stream_hides_every_form_and_is_otherwise_the_stream() -> None:
+    target = io.StringIO()
+    stream = ScrubbedStream.of(target, [Secret("HUMANLOOP_API_KEY", KEY)])
+    text = f"key={KEY} url={quote(KEY)} b64={base64.b64encode(KEY.encode()).decode()}\n"
+    assert stream.write(text) == len(text)  # as a text stream answers: what was given
+    assert KEY not in target.getvalue()
+    assert base64.b64encode(KEY.encode()).decode() not in target.getvalue()
+    assert target.getvalue().startswith("key=<HUMANLOOP_API_KEY> ")
+    assert stream.getvalue() == target.getvalue()  # anything else is the stream's
+    plain = io.StringIO()
+    ScrubbedStream.of(plain, []).write(text)
+    assert plain.getvalue() == text
+
+
+def test_the_guards_stream_scrubs_secrets_it_learns_later(tmp_path: Path) -> None:
+    learnt: list[Secret] = []
+
+    def scrub(text: str) -> str:
+        return scrub_text(text, learnt)
+
+    target = io.StringIO()
+    stream = ScrubbedStream(target, scrub)
+    stream.write(f"{KEY}\n")
+    learnt.append(Secret("HUMANLOOP_API_KEY", KEY))
+    stream.write(f"{KEY}\n")
+    assert target.getvalue() == f"{KEY}\n<HUMANLOOP_API_KEY>\n"
+
+
+def test_diff_and_check_print_through_the_scrubbed_stream(tmp_path: Path) -> None:
+    body = {**_session(), "datapoints_count": KEY}  # a violation that shows the value
+    old, new = tmp_path / "old.yaml", tmp_path / "new.yaml"
+    old.write_text(cassette_file.dumps(CassetteData([_answer(_session())])), encoding="utf-8")
+    new.write_text(cassette_file.dumps(CassetteData([_answer(body)])), encoding="utf-8")
+    env = {"HUMANLOOP_API_KEY": KEY}
+    out, err = io.StringIO(), io.StringIO()
+    schemas = SchemaSet.default()
+    code = command.run_diff(
+        old="old.yaml", new="new.yaml", paths=[], git_rev=None, fmt="text", ignore=[],
+        schemas=schemas, out=out, err=err, cwd=tmp_path, env=env,
+    )  # fmt: skip
+    assert code == 1
+    assert KEY not in out.getvalue()
+    assert "<HUMANLOOP_API_KEY>" in out.getvalue()
+    out = io.StringIO()
+    check.run_check([new], out, secrets=[Secret("HUMANLOOP_API_KEY", KEY)], schemas=schemas)
+    assert KEY not in out.getvalue()
+    assert "<HUMANLOOP_API_KEY>" in out.getvalue()

@@ -30,7 +30,8 @@ from hl_testkit.cassettes import file as cassette_file
 from hl_testkit.cassettes.file import CassetteError, Interaction
 from hl_testkit.cassettes.wording import show
 from hl_testkit.contract.schemas import Drift, SchemaSet, Violation
-from hl_testkit.secrets.scrub import Secret, known_secrets, scrub_text
+from hl_testkit.secrets.scrub import Secret, known_secrets
+from hl_testkit.secrets.scrubbed_stream import ScrubbedStream
 
 #: Recorded URIs under the API are rebased onto this; routes are relative to it.
 API_BASE = "https://api.humanloop.com/v4"
@@ -378,8 +379,8 @@ def run_check(
     # Field values are shown as they are stored; a key that got into a cassette (edited
     # by hand, recorded by an older version) must not go on into CI logs from here.
     secrets = known_secrets(os.environ) if secrets is None else secrets
-    to_out = _Scrubbed(out, secrets)
-    to_err = _Scrubbed(sys.stderr if err is None else err, secrets)
+    to_out = ScrubbedStream.of(out, secrets)
+    to_err = ScrubbedStream.of(sys.stderr if err is None else err, secrets)
     if fmt not in FORMATS:
         known = ", ".join(FORMATS)
         to_err.write(f"hl-testkit check: unknown format {fmt!r}; use one of {known}\n")
@@ -399,16 +400,3 @@ def run_check(
             to_out.write("\n" + details)
         to_out.write("\n" + _summary(report) + "\n")
     return report.exit_code
-
-
-class _Scrubbed:
-    """Writes to `stream` with every known secret replaced."""
-
-    def __init__(self, stream: TextIO, secrets: Sequence[Secret]) -> None:
-        self.stream, self.secrets = stream, secrets
-
-    def write(self, text: str) -> int:
-        return self.stream.write(scrub_text(text, self.secrets) if self.secrets else text)
-
-    def flush(self) -> None:
-        self.stream.flush()

@@ -31,6 +31,7 @@ from hl_testkit.drift import format as diff_format
 from hl_testkit.drift.diff import DiffReport, Ignores, diff_cassettes
 from hl_testkit.errors import HlTestkitError
 from hl_testkit.secrets import scrub
+from hl_testkit.secrets.scrubbed_stream import ScrubbedStream
 
 INI_KEY = "hl_diff_ignore"
 
@@ -236,7 +237,7 @@ def run_diff(
         err.write(f"hl-testkit diff: {exc}\n")
         return 2
     secrets = scrub.known_secrets(os.environ if env is None else env)
-    out.write(scrub.scrub_text(diff_format.render(report, fmt), secrets))
+    ScrubbedStream.of(out, secrets).write(diff_format.render(report, fmt))
     return report.exit_code
 
 

@@ -36,6 +36,7 @@ import pytest
 
 from hl_testkit.secrets import scrub
 from hl_testkit.secrets.scrub import Secret
+from hl_testkit.secrets.scrubbed_stream import ScrubbedStream
 
 #: Where the run's guard is registered with pytest's plugin manager.
 PLUGIN_NAME = "hl-testkit-output-guard"
@@ -131,8 +132,8 @@ class OutputGuard:
         writer = getattr(reporter, "_tw", None)
         # pytest has no public way to filter what its terminal writer prints; its one
         # file attribute is the narrowest place that sees every line.
-        if writer is not None and not isinstance(getattr(writer, "_file", None), _Scrubbing):
-            writer._file = _Scrubbing(writer._file, self)
+        if writer is not None and not isinstance(getattr(writer, "_file", None), ScrubbedStream):
+            writer._file = ScrubbedStream(writer._file, self.text)  # secrets added later too
 
     # -- files written at the end -------------------------------------------------------
 
@@ -196,21 +197,6 @@ class OutputGuard:
             record.exc_text = self.text(logging.Formatter().formatException(record.exc_info))
         if record.stack_info:
             record.stack_info = self.text(record.stack_info)
-
-
-class _Scrubbing:
-    """A text stream that scrubs what is written to it, and is otherwise the stream."""
-
-    def __init__(self, stream: Any, guard: OutputGuard) -> None:
-        self._stream = stream
-        self._guard = guard
-
-    def write(self, text: str) -> int:
-        self._stream.write(self._guard.text(text))
-        return len(text)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._stream, name)
 
 
 def worth_hiding(secrets: Iterable[Secret], key_in_use: str, live: bool) -> list[Secret]:
