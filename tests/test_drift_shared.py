@@ -181,3 +181,21 @@ def test_diff_and_check_print_through_the_scrubbed_stream(tmp_path: Path) -> Non
     check.run_check([new], out, secrets=[Secret("HUMANLOOP_API_KEY", KEY)], schemas=schemas)
     assert KEY not in out.getvalue()
     assert "<HUMANLOOP_API_KEY>" in out.getvalue()
+
+
+def test_a_diff_error_quoting_a_cassette_shows_no_secret(tmp_path: Path) -> None:
+    # A corrupt value is quoted in the loader's message: `check` scrubbed it, `diff` did not.
+    text = cassette_file.dumps(CassetteData([_answer(_session())])).replace(
+        "status: 200", f"status: {KEY}"
+    )
+    (tmp_path / "old.yaml").write_text(text, encoding="utf-8")
+    (tmp_path / "new.yaml").write_text(text, encoding="utf-8")
+    out, err = io.StringIO(), io.StringIO()
+    code = command.run_diff(
+        old="old.yaml", new="new.yaml", paths=[], git_rev=None, fmt="text", ignore=[],
+        schemas=SchemaSet.default(), out=out, err=err, cwd=tmp_path,
+        env={"HUMANLOOP_API_KEY": KEY},
+    )  # fmt: skip
+    assert code == 2
+    assert "got the string '<HUMANLOOP_API_KEY>'" in err.getvalue()
+    assert KEY not in err.getvalue() + out.getvalue()

@@ -222,6 +222,8 @@ def run_diff(
 ) -> int:
     """Compare and print; 0 no semantic difference, 1 differences, 2 bad input."""
     cwd = cwd or Path.cwd()
+    # A message may quote a cassette (a corrupt value) or a path: scrubbed like the report.
+    secrets = scrub.known_secrets(os.environ if env is None else env)
     try:
         from_ini, ini_file = ini_ignores(cwd)
         ignores = Ignores.of(
@@ -234,9 +236,8 @@ def run_diff(
             sides = file_sides(str(old), str(new), cwd)
         report = compare(*sides, schemas, ignores)
     except HlTestkitError as exc:  # includes CassetteError: the file and what is wrong
-        err.write(f"hl-testkit diff: {exc}\n")
+        ScrubbedStream.of(err, secrets).write(f"hl-testkit diff: {exc}\n")
         return 2
-    secrets = scrub.known_secrets(os.environ if env is None else env)
     ScrubbedStream.of(out, secrets).write(diff_format.render(report, fmt))
     return report.exit_code
 
