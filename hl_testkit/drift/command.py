@@ -8,32 +8,28 @@ is read with the project's own loader (`cassette_file.loads`), so a corrupt
 one is exit 2 with the loader's message.
 
 Ignored paths come from `--ignore` and from ini `hl_diff_ignore` in the
-pytest configuration file found the way pytest finds it (the first of
-pytest.ini, pyproject.toml, tox.ini, setup.cfg with a pytest section, from
-the current directory up), so the command and the end-of-run summary agree.
+pytest configuration file the installed pytest would take (`drift.ini`), so
+the command and the end-of-run summary agree.
 """
 
 from __future__ import annotations
 
-import configparser
-import importlib
 import os
 import subprocess
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from hl_testkit.cassettes import file as cassette_file
 from hl_testkit.cassettes.file import CassetteData
 from hl_testkit.contract.schemas import SchemaSet
 from hl_testkit.drift import format as diff_format
 from hl_testkit.drift.diff import DiffReport, Ignores, diff_cassettes
+from hl_testkit.drift.ini import INI_KEY, ini_ignores
 from hl_testkit.errors import HlTestkitError
 from hl_testkit.secrets import scrub
 from hl_testkit.secrets.scrubbed_stream import ScrubbedStream
-
-INI_KEY = "hl_diff_ignore"
 
 
 class DiffInputError(HlTestkitError):
@@ -150,45 +146,6 @@ def _git_loader(sha: str, name: str, top: Path, rev: str) -> Callable[[], Casset
         return cassette_file.loads(raw, top / name, hint=f"(the version at {rev})")
 
     return load
-
-
-# -- ini --------------------------------------------------------------------------------
-
-
-def ini_ignores(start: Path) -> tuple[list[str], str | None]:
-    """`hl_diff_ignore` from the pytest configuration file, and that file's name."""
-    for directory in (start.resolve(), *start.resolve().parents):
-        for name, section in (("pytest.ini", "pytest"), ("pyproject.toml", None)):
-            found = _ini_value(directory / name, section)
-            if found is not None:
-                return found, str(directory / name)
-        for name, section in (("tox.ini", "pytest"), ("setup.cfg", "tool:pytest")):
-            found = _ini_value(directory / name, section)
-            if found is not None:
-                return found, str(directory / name)
-    return [], None
-
-
-def _ini_value(path: Path, section: str | None) -> list[str] | None:
-    """The key's lines when `path` is a pytest configuration file ([] without the key)."""
-    if not path.is_file():
-        return None
-    if section is None:  # pyproject.toml, [tool.pytest.ini_options]
-        try:
-            toml: Any = importlib.import_module("tomllib")  # Python 3.11+
-        except ModuleNotFoundError:  # pragma: no cover - Python 3.10
-            return None
-        options = toml.loads(path.read_text(encoding="utf-8")).get("tool", {}).get("pytest", {})
-        if "ini_options" not in options:
-            return None
-        value = options["ini_options"].get(INI_KEY, [])
-        return [value] if isinstance(value, str) else [str(v) for v in value]
-    parser = configparser.ConfigParser(interpolation=None)
-    parser.read(path, encoding="utf-8")
-    if not parser.has_section(section):
-        # pytest takes a pytest.ini even without a [pytest] section, and stops there
-        return [] if path.name == "pytest.ini" else None
-    return parser.get(section, INI_KEY, fallback="").splitlines()
 
 
 # -- the command ---------------------------------------------------------------------
