@@ -834,9 +834,7 @@ class SchemaSet:
         compiled = _Compiled(schemas_registry, validators, _fast_resources(prepared), date_time)
         routes = tuple(routes)
         if strict_twin is None and profile == "default":
-            strict_twin = functools.partial(
-                SchemaSet, schemas, routes, origins=origins, profile="strict"
-            )
+            strict_twin = functools.partial(_strict_twin, prepared, routes, compiled)
         self._setup(prepared, routes, compiled, profile, strict_twin)
 
     def _setup(
@@ -1142,6 +1140,23 @@ def _read_schema_dir(directory: pathlib.Path) -> dict[str, tuple[dict[str, Any],
             raise HlTestkitError(f"schema {path} must hold a JSON object")
         out[path.stem] = (schema, str(path))
     return out
+
+
+def _strict_twin(
+    schemas: dict[str, dict[str, Any]], routes: tuple[Route, ...], loaded: _Compiled
+) -> SchemaSet:
+    """The strict set of schemas a default set has checked and registered already: the
+    same schemas, routes and registry, only the strict `date-time`; validators on first use."""
+    date_time = DATE_TIME_CHECKS["strict"]
+    compiled = _Compiled(
+        loaded.registry,
+        lambda name: _build_validator(schemas[name], loaded.registry, date_time),
+        loaded.fast_resources,
+        date_time,
+    )
+    twin = SchemaSet.__new__(SchemaSet)
+    twin._setup(schemas, routes, compiled, "strict")
+    return twin
 
 
 @functools.cache
