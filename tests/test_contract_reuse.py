@@ -4,12 +4,16 @@ hands its violations to `strict_drift`, and a body parsed once is checked as par
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from hl_testkit.cassettes.file import Interaction, RecordedRequest, RecordedResponse
 from hl_testkit.contract import schemas
-from hl_testkit.contract.schemas import SCHEMA_NAMES, SchemaSet, load_schema
+from hl_testkit.contract.check import check_interaction
+from hl_testkit.contract.schemas import SCHEMA_NAMES, SchemaSet, Violation, load_schema
 from tests.test_schemas import INVALID, STRICT_ONLY
 
 #: (schema, body): valid ones, what only the strict profile refuses, what both refuse.
@@ -55,3 +59,46 @@ def test_the_strict_twin_reads_checks_and_registers_nothing_again(
     twin.check("session", {"id": "sesh_1"})
     assert redone == []
     assert twin.registry is default.registry
+
+
+def test_strict_drift_given_the_violations_is_what_it_finds_itself() -> None:
+    default = SchemaSet.default()
+    for name, body in BODIES:
+        given = default.strict_drift(name, body, default.check(name, body))
+        assert given == default.strict_drift(name, body), (name, body)
+
+
+def _answer(body: Any) -> Interaction:
+    return Interaction(
+        RecordedRequest("GET", "https://api.humanloop.com/v4/sessions/sesh_1", {}, None),
+        RecordedResponse(200, "OK", {}, json.dumps(body).encode()),
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"id": "sesh_1", "projects": [], "datapoints_count": -1, "created_at": "2024-05-01"},
+        {"id": "sesh_1", "projects": [], "datapoints_count": -1},
+        {"id": "sesh_1", "projects": [], "datapoints_count": 1, "created_at": "x", "more": 2},
+    ],
+)
+def test_check_interaction_validates_a_body_once(
+    monkeypatch: pytest.MonkeyPatch, body: dict[str, Any]
+) -> None:
+    default = SchemaSet.default()
+    expected = check_interaction(Path("c.yaml"), 0, _answer(body), default)
+    checked: list[Any] = []
+    real = SchemaSet.check
+
+    def counted(self: SchemaSet, name: str, value: Any) -> list[Violation]:
+        if self is default:
+            checked.append(value)
+        return real(self, name, value)
+
+    monkeypatch.setattr(SchemaSet, "check", counted)
+    finding = check_interaction(Path("c.yaml"), 0, _answer(body), default)
+    assert finding == expected
+    assert finding is not None
+    assert finding.drift  # the strict profile was asked
+    assert checked == [body]

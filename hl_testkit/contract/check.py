@@ -230,21 +230,20 @@ def check_interaction(
             actual=raw[:_VALUE_WIDTH].decode("utf-8", "replace"),
         )
         return Finding(cassette, index, method, target, status, name, (violation,))
-    return Finding(
-        cassette,
-        index,
-        method,
-        target,
-        status,
-        name,
-        tuple(schemas.check(name, body)),
-        _drift(schemas, name, body) if drift else (),
-    )
+    violations = tuple(schemas.check(name, body))
+    found = _drift(schemas, name, body, violations) if drift else ()
+    return Finding(cassette, index, method, target, status, name, violations, found)
 
 
-def _drift(schemas: SchemaSet, name: str, body: Any) -> tuple[Drift, ...]:
-    """Extra properties and strict-profile refusals, in path order."""
-    found = [*schemas.extra_properties(name, body), *schemas.strict_drift(name, body)]
+def _drift(
+    schemas: SchemaSet, name: str, body: Any, violations: tuple[Violation, ...]
+) -> tuple[Drift, ...]:
+    """Extra properties and strict-profile refusals (given the body's `violations`), in
+    path order."""
+    found = [
+        *schemas.extra_properties(name, body),
+        *schemas.strict_drift(name, body, violations),
+    ]
     return tuple(sorted(found, key=lambda d: _path_order(d.path)))
 
 

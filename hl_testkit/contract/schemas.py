@@ -1031,15 +1031,20 @@ class SchemaSet:
             self._strict = self._strict_twin()
         return self._strict
 
-    def strict_drift(self, name: str, body: Any) -> list[Drift]:
+    def strict_drift(
+        self, name: str, body: Any, violations: Iterable[Violation] | None = None
+    ) -> list[Drift]:
         """What the strict profile refuses in `body` and this set does not: path and rule.
 
         Reported, not failed (`--hl-schema-strict`); empty for a strict set.
+        `violations`: this set's `check(name, body)`, when the caller has it already.
         """
         strict = self.strict_set()
         if strict is self or name not in strict.names or strict.is_valid(name, body):
             return []
-        ours = {(v.path, v.keyword) for v in self.check(name, body)}
+        if violations is None:
+            violations = self.check(name, body)
+        ours = {(v.path, v.keyword) for v in violations}
         return [
             Drift(
                 path=v.path,
