@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -199,3 +200,52 @@ def test_a_diff_error_quoting_a_cassette_shows_no_secret(tmp_path: Path) -> None
     assert code == 2
     assert "got the string '<HUMANLOOP_API_KEY>'" in err.getvalue()
     assert KEY not in err.getvalue() + out.getvalue()
+
+
+# -- each body parsed once --------------------------------------------------------------
+
+
+def _bodies_of_the_repo() -> list[Interaction]:
+    root = Path(__file__).resolve().parent.parent / "cassettes"
+    found = [cassette_file.read(p) for p in sorted(root.rglob("*.yaml"))]
+    return [i for data in found if data is not None for i in data.interactions]
+
+
+def test_a_body_checked_as_parsed_is_checked_as_read() -> None:
+    interactions = [
+        *_bodies_of_the_repo(),
+        _answer(_session(datapoints_count=-1, more=1)),
+        _answer(_session(created_at="2024-05-01 12:00:00", id=None)),
+    ]
+    assert len(interactions) > 10
+    schemas = SchemaSet.default()
+    for i in (i for i in interactions if i.response.body):  # repo cassettes hold JSON
+        parsed = check.check_interaction(Path(), 0, i, schemas, body=json.loads(i.response.body))
+        assert parsed == check.check_interaction(Path(), 0, i, schemas)
+
+
+def test_diff_parses_each_changed_body_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    before = [_answer(_session()), _answer("text", "/sessions/sesh_b"), _answer(_session(), "/x")]
+    after = [
+        _answer(_session(datapoints_count=-1, extra=1)),  # a change, a violation, drift
+        _answer({"id": "sesh_b"}, "/sessions/sesh_b"),
+        _answer(_session(), "/x"),  # the same: not parsed at all
+    ]
+    after[2] = Interaction(after[2].request, before[2].response)
+    expected = diff.diff_cassettes(
+        "c.yaml", CassetteData(before), CassetteData(after), SchemaSet.default()
+    )
+    parsed: list[Any] = []
+    real = json.loads
+
+    def counted(text: Any, *args: Any, **kwargs: Any) -> Any:
+        parsed.append(text)
+        return real(text, *args, **kwargs)
+
+    monkeypatch.setattr(json, "loads", counted)
+    found = diff.diff_cassettes(
+        "c.yaml", CassetteData(before), CassetteData(after), SchemaSet.default()
+    )
+    assert found == expected
+    bodies = [i.response.body for i in [*before[:2], *after[:2]]]
+    assert sorted(parsed) == sorted(bodies)

@@ -203,13 +203,24 @@ def cassette_files(paths: Iterable[Path], errors: list[str]) -> list[Path]:
     return found
 
 
+#: `check_interaction`'s default `body`: not parsed yet.
+UNPARSED: Any = object()
+
+
 def check_interaction(
-    cassette: Path, index: int, interaction: Interaction, schemas: SchemaSet, *, drift: bool = True
+    cassette: Path,
+    index: int,
+    interaction: Interaction,
+    schemas: SchemaSet,
+    *,
+    drift: bool = True,
+    body: Any = UNPARSED,
 ) -> Finding | None:
     """The routed interaction's finding (maybe with no violation, no drift); None if unrouted.
 
     `drift=False` skips the drift report (it walks the whole body along the schema, and
-    asks the strict profile), for callers that would not show it.
+    asks the strict profile), for callers that would not show it. `body`: the response
+    body as `json.loads` gave it, for a caller that has parsed it already.
     """
     method = interaction.request.method.upper()
     path, target = api_target(interaction.request.uri)
@@ -219,7 +230,7 @@ def check_interaction(
         return None
     raw = interaction.response.body
     try:
-        body = json.loads(raw)
+        body = json.loads(raw) if body is UNPARSED else body
     except ValueError as exc:  # includes UnicodeDecodeError
         problem = "response body is empty" if not raw else f"response body is not JSON ({exc})"
         violation = Violation(

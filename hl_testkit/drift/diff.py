@@ -30,7 +30,7 @@ from typing import Any
 
 from hl_testkit.cassettes import matching
 from hl_testkit.cassettes.file import CassetteData, Headers, Interaction
-from hl_testkit.contract.check import check_interaction
+from hl_testkit.contract.check import UNPARSED, check_interaction
 from hl_testkit.contract.schemas import SchemaSet, json_path
 from hl_testkit.errors import HlTestkitError
 
@@ -245,9 +245,10 @@ def diff_cassettes(
         item = InteractionDiff(_describe(after[m]), n, m, after[m].response.status)
         if n not in in_order:
             item.changes.append(Change(MOVED, "", f"#{n}", f"#{m}"))
-        changes = interaction_changes(before[n], after[m])
+        bodies = _parsed(before[n], after[m])  # once, for the comparison and the check
+        changes = interaction_changes(before[n], after[m], bodies)
         item.changes += [c for c in changes if not ignores.covers(c.path)]
-        item.changes += _schema_changes(after[m], before[n], schemas, ignores)
+        item.changes += _schema_changes(after[m], before[n], schemas, ignores, bodies)
         if item.changes:
             found.append(item)
     if not found:
@@ -262,14 +263,17 @@ def _describe(interaction: Interaction) -> str:
     return matching.stored_key(interaction).describe()
 
 
-def interaction_changes(old: Interaction, new: Interaction) -> list[Change]:
-    """Status, kept headers (request and response) and body, old → new."""
+def interaction_changes(
+    old: Interaction, new: Interaction, bodies: tuple[Any, Any] | None = None
+) -> list[Change]:
+    """Status, kept headers (request and response) and body, old → new (`bodies`: both
+    parsed, `_parsed`, when the caller has them)."""
     changes: list[Change] = []
     if old.response.status != new.response.status:
         changes.append(Change(STATUS, "status", old.response.status, new.response.status))
     changes += header_changes("request.headers", old.request.headers, new.request.headers)
     changes += header_changes("headers", old.response.headers, new.response.headers)
-    changes += body_changes(old.response.body, new.response.body)
+    changes += body_changes(old.response.body, new.response.body, bodies)
     return changes
 
 
@@ -302,11 +306,18 @@ def _json(body: bytes) -> Any:
         return _NO_JSON
 
 
-def body_changes(old: bytes, new: bytes) -> list[Change]:
-    """JSON bodies by path; anything else as a whole."""
+def _parsed(old: Interaction, new: Interaction) -> tuple[Any, Any] | None:
+    """Both response bodies parsed (`_json`) when they differ; None when they do not."""
+    if old.response.body == new.response.body:
+        return None
+    return _json(old.response.body), _json(new.response.body)
+
+
+def body_changes(old: bytes, new: bytes, parsed: tuple[Any, Any] | None = None) -> list[Change]:
+    """JSON bodies by path; anything else as a whole. `parsed`: both, by `_json`."""
     if old == new:
         return []
-    before, after = _json(old), _json(new)
+    before, after = parsed or (_json(old), _json(new))
     if before is _NO_JSON or after is _NO_JSON:
         return [Change(BODY, "body", _text(old), _text(new))]
     changes: list[Change] = []
@@ -360,19 +371,35 @@ def json_changes(path: str, old: Any, new: Any, out: list[Change]) -> None:
         out.append(Change(VALUE, path, old, new))
 
 
+def _checkable(interaction: Interaction, parsed: Any) -> Any:
+    """A body `_json` parsed, as `check_interaction` takes it: what is not a JSON document
+    it parses (and reports) itself."""
+    if parsed is _NO_JSON or not interaction.response.body:
+        return UNPARSED
+    return parsed
+
+
 def _schema_changes(
-    new: Interaction, old: Interaction | None, schemas: SchemaSet, ignores: Ignores
+    new: Interaction,
+    old: Interaction | None,
+    schemas: SchemaSet,
+    ignores: Ignores,
+    bodies: tuple[Any, Any] | None = None,
 ) -> list[Change]:
-    """Violations and unknown properties of `new` that `old` did not have."""
+    """Violations and unknown properties of `new` that `old` did not have (`bodies`:
+    both parsed, when the caller has them)."""
     if old is not None and (old.response.status, old.response.body) == (
         new.response.status,
         new.response.body,
     ):
         return []  # the same answer to the same request: nothing it breaks is new
-    finding = check_interaction(Path(), 0, new, schemas)
+    old_body, new_body = (UNPARSED, UNPARSED) if bodies is None else bodies
+    finding = check_interaction(Path(), 0, new, schemas, body=_checkable(new, new_body))
     if finding is None or not (finding.violations or finding.drift):
         return []
-    previous = check_interaction(Path(), 0, old, schemas) if old is not None else None
+    previous = None
+    if old is not None:
+        previous = check_interaction(Path(), 0, old, schemas, body=_checkable(old, old_body))
     seen_violations = {str(v) for v in previous.violations} if previous else set()
     seen_drift = {d.path for d in previous.drift} if previous else set()
     changes: list[Change] = []
