@@ -90,6 +90,9 @@ class Recording:
     #: May the `sessions` client answer straight from the index (replay_adapter)?
     #: Set while the cassette is activated: record mode none, no request hook.
     direct_replay: bool = False
+    #: May the `sessions` client record without vcrpy's stubs (record_adapter)? Set while
+    #: the cassette is activated: a recording mode, no request or response hook.
+    direct_record: bool = False
     #: `vars:` of the cassette: read by `load`, written by `finish` (see CassetteData.vars).
     vars: dict[str, cassette_file.VarValue] = field(default_factory=dict)
     _index: matching.CassetteIndex = field(default_factory=matching.CassetteIndex)
