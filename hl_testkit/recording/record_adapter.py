@@ -33,13 +33,13 @@ from __future__ import annotations
 
 import io
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 import urllib3
 from requests.adapters import BaseAdapter, HTTPAdapter
 from requests.utils import select_proxy
 from urllib3._collections import HTTPHeaderDict
-from urllib3.util import parse_url
 
 from hl_testkit.recording import vcr_cassette
 from hl_testkit.recording.recorder import Recording
@@ -99,11 +99,13 @@ class RecordAdapter(HTTPAdapter):
 
 def stub_uri(request: requests.PreparedRequest) -> str:
     """The request's URI as vcrpy's connection stub makes it: the pool's scheme and
-    host, the port unless it is the scheme's default, then path and query."""
-    url = parse_url(request.url or "")
-    scheme = url.scheme or "http"
-    port = f":{url.port}" if url.port and url.port != _DEFAULT_PORTS.get(scheme) else ""
-    return f"{scheme}://{url.host}{port}{request.path_url}"
+    host, the port unless it is the scheme's default, then path and query (requests'
+    `path_url`, from the same split)."""
+    parts = urlsplit(request.url or "")
+    scheme = parts.scheme or "http"
+    port = f":{parts.port}" if parts.port and parts.port != _DEFAULT_PORTS.get(scheme) else ""
+    query = f"?{parts.query}" if parts.query else ""
+    return f"{scheme}://{parts.hostname}{port}{parts.path or '/'}{query}"
 
 
 def _as_urllib3_sees_it(
