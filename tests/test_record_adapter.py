@@ -201,6 +201,17 @@ def test_an_unreachable_host_fails_the_same_way(tmp_path: Path) -> None:
     assert slow["result"] == ("none", 0)
 
 
+def test_a_broken_body_fails_the_same_way(tmp_path: Path) -> None:
+    """A connection dropped halfway through a body: requests' ConnectionError on both
+    paths (not urllib3's own exception), nothing recorded for it, the next call fine."""
+    calls: list[Call] = [lambda s: s.get(id="sesh_cut"), lambda s: s.get(id="sesh_1")]
+    with varied_api() as base_url:
+        slow = _agree(tmp_path, "once", base_url, calls)
+    assert slow["seen"][0] == ("unreachable", None)  # a ConnectionError, not a connect failure
+    assert slow["seen"][1][:2] == ("ok", 200)
+    assert slow["result"] == ("written", 1)
+
+
 def test_not_mounted_for_other_urls(tmp_path: Path) -> None:
     """Only the client's own base URL goes through the adapter."""
     session = requests.Session()

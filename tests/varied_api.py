@@ -80,6 +80,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(500, b"plain text, not JSON", [("Content-Type", "text/plain")])
         elif path == "/sessions/sesh_old":
             self._send(301, b"", [("Location", "/v4/sessions/sesh_1")])
+        elif path == "/sessions/sesh_cut":  # the connection drops halfway through the body
+            self.send_response(200)
+            self.send_header("Content-Length", "100")
+            self.end_headers()
+            self.wfile.write(b'{"id": "ses')
+            self.close_connection = True
         elif path == "/sessions/sesh_bad":  # breaks the session schema: id is a number
             self._send(200, json.dumps({**SESSION, "id": 5}).encode(), [json_type])
         elif path == "/sessions/sesh_leak":  # the key, base64 of base64: no scrub rule knows it

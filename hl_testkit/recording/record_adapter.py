@@ -40,6 +40,7 @@ import urllib3
 from requests.adapters import BaseAdapter, HTTPAdapter
 from requests.utils import select_proxy
 from urllib3._collections import HTTPHeaderDict
+from urllib3.exceptions import ProtocolError, ReadTimeoutError
 
 from hl_testkit.recording import vcr_cassette
 from hl_testkit.recording.recorder import Recording
@@ -86,7 +87,7 @@ class RecordAdapter(HTTPAdapter):
             answer = {
                 "status": {"code": raw.status, "message": raw.reason},
                 "headers": vcr_cassette.serialize_headers(raw._original_response),
-                "body": {"string": raw.read(decode_content=False)},  # releases the connection
+                "body": {"string": _read(raw, request)},
             }
         recording.recorded.append(
             vcr_cassette.recorded_interaction(recording, method, uri, request.headers, body, answer)
@@ -95,6 +96,18 @@ class RecordAdapter(HTTPAdapter):
             request, _as_urllib3_sees_it(answer, raw, method)
         )
         return response
+
+
+def _read(raw: urllib3.HTTPResponse, request: requests.PreparedRequest) -> bytes:
+    """The raw body, read whole (which releases the connection). vcrpy's stub reads it
+    inside urllib3's `urlopen`, so a broken or slow body reaches the test as requests'
+    ConnectionError or ReadTimeout: here too, not as urllib3's own exceptions."""
+    try:
+        return raw.read(decode_content=False)
+    except ReadTimeoutError as exc:
+        raise requests.ReadTimeout(exc, request=request) from exc
+    except ProtocolError as exc:
+        raise requests.ConnectionError(exc, request=request) from exc
 
 
 def stub_uri(request: requests.PreparedRequest) -> str:
