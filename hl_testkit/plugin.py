@@ -159,6 +159,13 @@ def sessions(hl_cassette: Recording) -> Iterator[SessionsClient]:
             # Answered from the cassette's index, not through vcrpy's stubs and urllib3
             # (two thirds of a replayed call); only the client's own base URL.
             client.http.mount(client.base_url, ReplayAdapter(hl_cassette))
+        elif hl_cassette.direct_record:
+            from hl_testkit.recording.record_adapter import RecordAdapter
+
+            # Recorded through a real urllib3 pool, not vcrpy's stubs; what it leaves
+            # (proxies, streamed bodies) to the adapter it replaces, i.e. to vcrpy.
+            fallback = client.http.get_adapter(client.base_url)
+            client.http.mount(client.base_url, RecordAdapter(hl_cassette, fallback))
         yield client
 
 

@@ -284,15 +284,28 @@ def _draft(
         new = compose(current)
         if new is None:  # a removal: cheap, left to the locked path
             return None
-        if stamp:
-            new = preserve_recorded_at(new, current)
-        text = cassette_file.dumps(new)
-        data = text.encode("utf-8")
-        if data != raw and before_write is not None:
-            before_write(text)
+        data = _render(new, current, raw, stamp, before_write)
     except Exception:  # any failure is raised again, the one way, under the lock
         return None
     return _Draft(raw, data)
+
+
+def _render(
+    new: CassetteData,
+    current: CassetteData | None,
+    raw: bytes | None,
+    stamp: bool,
+    before_write: Callable[[str], None] | None,
+) -> bytes:
+    """The bytes to save for `new` (dated, dumped), shown to `before_write` unless they
+    are those on disk (`raw`) already: the one way both the draft and the locked path save."""
+    if stamp:
+        new = preserve_recorded_at(new, current)
+    text = cassette_file.dumps(new)
+    data = text.encode("utf-8")
+    if data != raw and before_write is not None:
+        before_write(text)
+    return data
 
 
 def _update_locked(
@@ -319,14 +332,9 @@ def _update_locked(
         path.unlink()
         _fsync_directory(path.parent)
         return "removed"
-    if stamp:
-        new = preserve_recorded_at(new, current)
-    text = cassette_file.dumps(new)
-    data = text.encode("utf-8")
+    data = _render(new, current, raw, stamp, before_write)
     if data == raw:
         return "unchanged"
-    if before_write is not None:
-        before_write(text)
     write_atomic(path, data)
     return "written"
 

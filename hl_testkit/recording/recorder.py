@@ -90,6 +90,9 @@ class Recording:
     #: May the `sessions` client answer straight from the index (replay_adapter)?
     #: Set while the cassette is activated: record mode none, no request hook.
     direct_replay: bool = False
+    #: May the `sessions` client record without vcrpy's stubs (record_adapter)? Set while
+    #: the cassette is activated: a recording mode, no request or response hook.
+    direct_record: bool = False
     #: `vars:` of the cassette: read by `load`, written by `finish` (see CassetteData.vars).
     vars: dict[str, cassette_file.VarValue] = field(default_factory=dict)
     _index: matching.CassetteIndex = field(default_factory=matching.CassetteIndex)
@@ -226,7 +229,7 @@ class Recording:
     @property
     def unplayed(self) -> list[Interaction]:
         """This test's own interactions that it did not play (others' never count)."""
-        if not self.unplayed_count:
+        if not self._own_count:
             return []
         played = {n for n, _ in self.played_positions()}
         return [i for n, i in enumerate(self.loaded) if n not in played and self.owns(i)]
@@ -293,14 +296,16 @@ class Recording:
         mine = [dataclasses.replace(i, recorded_by=self.nodeid) for i in self.recorded]
         if self.record_mode not in ("rewrite", "all"):
             return on_disk + mine
-        replaced = set(map(self._stored_key, self.recorded))
-        claimed = self._claims(on_disk)
+        recorded_keys = list(map(self._stored_key, self.recorded))
+        replaced = set(recorded_keys)
+        disk_keys = list(map(self._stored_key, on_disk))  # each worked out once
+        claimed = self._claims(on_disk, disk_keys, recorded_keys)
         out: list[Interaction] = []
         at = None
         for n, interaction in enumerate(on_disk):
             drop = n in claimed or (
                 self.owns(interaction)
-                and (self.record_mode == "rewrite" or self._stored_key(interaction) in replaced)
+                and (self.record_mode == "rewrite" or disk_keys[n] in replaced)
             )
             if drop and at is None:
                 at = len(out)
@@ -309,7 +314,12 @@ class Recording:
         at = len(out) if at is None else at
         return out[:at] + mine + out[at:]
 
-    def _claims(self, on_disk: list[Interaction]) -> set[int]:
+    def _claims(
+        self,
+        on_disk: list[Interaction],
+        disk_keys: list[matching.RequestKey],
+        recorded_keys: list[matching.RequestKey],
+    ) -> set[int]:
         """Positions of the shared unattributed interactions this recording takes over.
 
         One per recorded request, the first free one with its key from where the
@@ -319,15 +329,14 @@ class Recording:
         free: dict[int, matching.RequestKey] = {}
         # A recorded request this test already held an answer to replaces that one.
         held: dict[matching.RequestKey, int] = {}
-        for n, interaction in enumerate(on_disk):
-            key = self._stored_key(interaction)
+        for n, (interaction, key) in enumerate(zip(on_disk, disk_keys, strict=True)):
             if self.owns(interaction):
                 held[key] = held.get(key, 0) + 1
             elif interaction.recorded_by is None:
                 free[n] = key
         claimed: set[int] = set()
         start = 0
-        for key in map(self._stored_key, self.recorded):
+        for key in recorded_keys:
             if held.get(key, 0) > 0:
                 held[key] -= 1
                 continue

@@ -55,6 +55,7 @@ from unittest import mock
 
 import vcr
 import vcr.patch as vcr_patch
+import vcr.stubs as vcr_stubs
 from vcr.cassette import Cassette
 from vcr.patch import CassettePatcherBuilder
 from vcr.record_mode import RecordMode
@@ -199,38 +200,62 @@ class HlCassette(Cassette):  # type: ignore[misc]
             response = self._before_record_response(copy.deepcopy(response))
             if response is None:
                 return
-        body = response["body"]["string"]
-        raw_body = getattr(request, "body_bytes", request.body)
-        request_headers = canonical.request_headers(request.headers)
-        # Kept for `clean` alone, which decodes the body by it (as `key_of` does) and then
-        # drops it: without it a gzip request body would be stored compressed, unscrubbed.
-        request_headers.update(
-            (name, str(value))
-            for name, value in request.headers.items()
-            if name.lower() == "content-encoding"
-        )
+        body = getattr(request, "body_bytes", request.body)
         self.recording.recorded.append(
-            self.recording.clean(
-                Interaction(
-                    RecordedRequest(
-                        method=request.method.upper(),
-                        uri=canonical.canonical_uri(request.uri, self.recording.base_url),
-                        headers=request_headers,
-                        body=raw_body.encode("utf-8") if isinstance(raw_body, str) else raw_body,
-                    ),
-                    RecordedResponse(
-                        status=int(response["status"]["code"]),
-                        reason=str(response["status"]["message"] or ""),
-                        headers=canonical.response_headers(response["headers"]),
-                        body=body.encode("utf-8") if isinstance(body, str) else bytes(body or b""),
-                    ),
-                )
+            recorded_interaction(
+                self.recording, request.method, request.uri, request.headers, body, response
             )
         )
         self.dirty = True
 
     def __contains__(self, request: Any) -> bool:
         return bool(self.can_play_response_for(request))
+
+
+def recorded_interaction(
+    recording: Recording,
+    method: str,
+    uri: str,
+    headers: Any,
+    body: bytes | str | None,
+    response: dict[str, Any],
+) -> Interaction:
+    """An exchange as it is kept (scrubbed): `response` in vcrpy's form (status, headers
+    as lists, body). Shared by vcrpy's path and the `sessions` client's record adapter."""
+    request_headers = canonical.request_headers(headers)
+    # Kept for `clean` alone, which decodes the body by it (as `key_of` does) and then
+    # drops it: without it a gzip request body would be stored compressed, unscrubbed.
+    request_headers.update(
+        (name, str(value)) for name, value in headers.items() if name.lower() == "content-encoding"
+    )
+    answer = response["body"]["string"]
+    return recording.clean(
+        Interaction(
+            RecordedRequest(
+                method=method.upper(),
+                uri=canonical.canonical_uri(uri, recording.base_url),
+                headers=request_headers,
+                body=body.encode("utf-8") if isinstance(body, str) else body,
+            ),
+            RecordedResponse(
+                status=int(response["status"]["code"]),
+                reason=str(response["status"]["message"] or ""),
+                headers=canonical.response_headers(response["headers"]),
+                body=answer.encode("utf-8") if isinstance(answer, str) else bytes(answer or b""),
+            ),
+        )
+    )
+
+
+def serialize_headers(response: Any) -> dict[str, list[str]]:
+    """An http.client response's headers as vcrpy's stub records them (same order)."""
+    return vcr_stubs.serialize_headers(response)  # type: ignore[no-any-return]
+
+
+def stepped_out() -> contextlib.AbstractContextManager[None]:
+    """vcrpy's patches undone for the duration, as its stubs do for a real request (our
+    cached `force_reset` while a cassette is active)."""
+    return vcr_patch.force_reset()  # type: ignore[no-any-return]
 
 
 _Triple = tuple[Any, str, Any]
@@ -367,6 +392,10 @@ def patched(recording: Recording, vcr_config: dict[str, Any]) -> Iterator[HlCass
     # A request hook may drop, rewrite or pass the request to the network: only
     # vcrpy's path knows what it does (see hl_testkit.replay_adapter).
     recording.direct_replay = recording.record_mode == "none" and not cassette.request_hooks
+    # Likewise a response hook may rewrite what is recorded: record_adapter leaves both to vcrpy.
+    recording.direct_record = recording.record_mode != "none" and not (
+        cassette.request_hooks or cassette.response_hooks
+    )
     with contextlib.ExitStack() as stack:
         for patcher in CassettePatcherBuilder(cassette).build():
             stack.enter_context(patcher)
@@ -375,4 +404,4 @@ def patched(recording: Recording, vcr_config: dict[str, Any]) -> Iterator[HlCass
         try:
             yield cassette
         finally:
-            recording.direct_replay = False
+            recording.direct_replay = recording.direct_record = False

@@ -22,6 +22,7 @@ import html
 import quopri
 import re
 import zlib
+from bisect import bisect_right
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -42,6 +43,8 @@ _HEX = re.compile(rb"(?<![0-9A-Fa-f])(?:[0-9A-Fa-f]{2}){6,}(?![0-9A-Fa-f])")
 _B64 = re.compile(rb"[A-Za-z0-9+/_-]{8,}={0,2}")
 #: A line of wrapped base64, and the base64 that ends a line (`body: QUJD...`).
 _B64_LINE = re.compile(rb"[A-Za-z0-9+/]+={0,2}")
+#: A whole line with a character some whole-text encoding starts with (see `_whole`).
+_WHOLE_LINE = re.compile(rb"^[^\n]*[%\\&=][^\n]*", re.M)
 _B64_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 _ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f"}
 
@@ -83,37 +86,43 @@ def layers(data: bytes, min_length: int) -> Iterator[Layer]:
     """
     budget = _Budget(max(BUDGET_FACTOR * len(data), BUDGET_FLOOR))
     line_starts = [0] + [m.end() for m in re.finditer(rb"\n", data)]
+    # What the queue below would drop unread is dropped here, before its lines are
+    # worked out: most base64-looking words of a cassette decode to a few bytes.
     seeds: list[tuple[str, int, int, bytes]] = []
-    for number, start in enumerate(line_starts, start=1):
-        end = line_starts[number] if number < len(line_starts) else len(data)
-        line = data[start:end].rstrip(b"\r\n")  # a line end is no soft break
-        seeds += [(name, number, number, out) for name, out in _whole(line)]
-    for name, (start, end), out in _regions(data):
-        first, last = _line_at(line_starts, start), _line_at(line_starts, max(start, end - 1))
-        seeds.append((name, first, last, out))
+    for m in _WHOLE_LINE.finditer(data):  # only a line holding `%`, `\`, `&` or `=`
+        number = bisect_right(line_starts, m.start())
+        line = m.group().rstrip(b"\r")  # a line end is no soft break
+        seeds += [
+            (name, number, number, out) for name, out in _whole(line) if _kept(out, min_length)
+        ]
+    for name, (start, end), out in _regions(data, min_length):
+        if _kept(out, min_length):
+            first = bisect_right(line_starts, start)
+            last = bisect_right(line_starts, max(start, end - 1))
+            seeds.append((name, first, last, out))
     # Breadth first: a secret is reported under its shortest chain of encodings.
     queue = deque(Layer((name,), first, out, last) for name, first, last, out in seeds)
     while queue:
         layer = queue.popleft()
-        if len(layer.data) < min_length and not _compressed(layer.data):
+        if not _kept(layer.data, min_length):
             continue
         if not budget.admit(layer.data):
             continue
         yield layer
         if len(layer.chain) >= MAX_DEPTH:
             continue
-        inner = _whole(layer.data) + [(name, out) for name, _, out in _regions(layer.data)]
+        inner = _whole(layer.data) + [
+            (name, out) for name, _, out in _regions(layer.data, min_length)
+        ]
         queue.extend(
             Layer((*layer.chain, name), layer.line, out, layer.last_line) for name, out in inner
         )
 
 
-def _line_at(line_starts: list[int], offset: int) -> int:
-    low, high = 0, len(line_starts)
-    while high - low > 1:  # the last line start at or before `offset`
-        middle = (low + high) // 2
-        low, high = (middle, high) if line_starts[middle] <= offset else (low, middle)
-    return low + 1
+def _kept(data: bytes, min_length: int) -> bool:
+    """Could `data` hold a secret of `min_length` bytes? Decoding only shrinks, but for
+    decompression."""
+    return len(data) >= min_length or _compressed(data)
 
 
 def _whole(chunk: bytes) -> list[tuple[str, bytes]]:
@@ -144,21 +153,32 @@ def _unbackslash(text: str) -> str:
     return joined.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
-def _regions(chunk: bytes) -> Iterator[tuple[str, tuple[int, int], bytes]]:
+def _regions(chunk: bytes, min_length: int = 0) -> Iterator[tuple[str, tuple[int, int], bytes]]:
     """Encoded stretches inside a text (hex, base64, wrapped base64), and binary
-    encodings of the whole (compressed, UTF-16): (name, (start, end), decoded)."""
+    encodings of the whole (compressed, UTF-16): (name, (start, end), decoded).
+    A base64 word is not decoded if what it gives would be dropped (`_kept`)."""
     yield from _binary(chunk)
     for m in _HEX.finditer(chunk):
         yield "hex", m.span(), bytes.fromhex(m.group().decode("ascii"))
     for m in _B64.finditer(chunk):
         token = m.group()
-        if _HEX.fullmatch(token):
+        if _decodes_too_short(token, min_length) or _HEX.fullmatch(token):
             continue  # read as hex above; as base64 it is noise
         decoded = _base64(token)
         if decoded is not None:
             yield ("base64url" if b"-" in token or b"_" in token else "base64"), m.span(), decoded
     if b"\n" in chunk:
         yield from _multiline(chunk)
+
+
+def _decodes_too_short(token: bytes, min_length: int) -> bool:
+    """Would `_base64(token)` give fewer than `min_length` bytes, none of them compressed?
+    Its length follows from the token's (every character is of the alphabet), and
+    only a token starting with `H` or `e` decodes to gzip's 0x1f or zlib's 0x78."""
+    if token[:1] in (b"H", b"e"):
+        return False
+    size = len(token.rstrip(b"="))  # a stray last character (size % 4 == 1) adds nothing
+    return size // 4 * 3 + size % 4 * 3 // 4 < min_length
 
 
 def _multiline(chunk: bytes) -> Iterator[tuple[str, tuple[int, int], bytes]]:

@@ -1,0 +1,145 @@
+"""Recording for the `sessions` fixture's client: a requests transport adapter that
+sends through a real urllib3 pool and records into the `Recording`, without vcrpy's
+stubs.
+
+Why: while recording, vcrpy's stubs rebuild each exchange twice (a vcrpy `Request`
+from the connection's calls, then a `VCRHTTPResponse` whose headers `email.parser`
+parses twice), around urllib3 going through its stub connection classes. Here the
+request goes through requests' own `HTTPAdapter` with vcrpy's patches stepped out
+of (`vcr_cassette.stepped_out`, as vcrpy's stubs do for each real request: urllib3's
+connection classes name themselves through their module, which vcrpy patches), and
+the exchange is handed to the same code vcrpy's path ends in:
+
+* the API boundary check and the request key, from the URI vcrpy's stub would
+  see (scheme, host, a port only if not the default, path and query);
+* record modes as `HlCassette` reads them: `all`/`rewrite` always send; `once`
+  and `new_episodes` play what the cassette holds (`Recording.take`); `once` on a
+  cassette holding this test's interactions refuses the rest (`Recording.miss`);
+* the answer recorded as vcrpy's stub records it (status, headers by
+  `vcr.stubs.serialize_headers`, the raw body as read off the connection) and
+  kept through `vcr_cassette.recorded_interaction` (canonical form, scrubbing);
+* the client gets what urllib3 makes of vcrpy's rebuilt answer: the recorded
+  headers without Transfer-Encoding, the body decoded by its Content-Encoding.
+
+The network guard works on sockets, so it sees these connections as any other.
+Mounted only where it is sure to agree with vcrpy: a recording mode, no request or
+response hook in `hl_vcr_config` (`Recording.direct_record`), the client's own base
+URL; a request through a proxy, or with a streamed body, goes to `fallback` (the
+client's adapter before, i.e. vcrpy's path). `tests/test_record_adapter.py`
+proves both paths write the same cassette and give the same results.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+import urllib3
+from requests.adapters import BaseAdapter, HTTPAdapter
+from requests.utils import select_proxy
+from urllib3._collections import HTTPHeaderDict
+from urllib3.exceptions import ProtocolError, ReadTimeoutError
+
+from hl_testkit.recording import vcr_cassette
+from hl_testkit.recording.recorder import Recording
+from hl_testkit.recording.replay_adapter import build_response
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+class RecordAdapter(HTTPAdapter):
+    """Sends for real and records into `recording` (modes once, new_episodes, all, rewrite)."""
+
+    def __init__(self, recording: Recording, fallback: BaseAdapter) -> None:
+        self.recording = recording
+        self.fallback = fallback
+        super().__init__()
+
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: Any = None,
+        verify: Any = True,
+        cert: Any = None,
+        proxies: Any = None,
+    ) -> requests.Response:
+        body = request.body
+        if select_proxy(request.url or "", proxies or {}) or not isinstance(
+            body, bytes | str | None
+        ):
+            return self.fallback.send(request, stream, timeout, verify, cert, proxies)
+        recording = self.recording
+        method, uri = request.method or "GET", stub_uri(request)
+        body = body.encode("utf-8") if isinstance(body, str) else body
+        recording.refuse_outside_base(method, uri)
+        key = recording.key_of(method, uri, body, dict(request.headers))
+        if recording.record_mode not in ("all", "rewrite"):
+            interaction = recording.take(key)
+            if interaction is not None:
+                return build_response(request, interaction.response, self)
+            if recording.record_mode == "once" and recording.holds_own:
+                raise recording.miss(key)  # vcrpy's write protection
+        with vcr_cassette.stepped_out():
+            raw = super().send(request, True, timeout, verify, cert, proxies).raw
+            answer = {
+                "status": {"code": raw.status, "message": raw.reason},
+                "headers": vcr_cassette.serialize_headers(raw._original_response),
+                "body": {"string": _read(raw, request)},
+            }
+        recording.recorded.append(
+            vcr_cassette.recorded_interaction(recording, method, uri, request.headers, body, answer)
+        )
+        response: requests.Response = self.build_response(  # type: ignore[no-untyped-call]
+            request, _as_urllib3_sees_it(answer, raw, method)
+        )
+        return response
+
+
+def _read(raw: urllib3.HTTPResponse, request: requests.PreparedRequest) -> bytes:
+    """The raw body, read whole (which releases the connection). vcrpy's stub reads it
+    inside urllib3's `urlopen`, so a broken or slow body reaches the test as requests'
+    ConnectionError or ReadTimeout: here too, not as urllib3's own exceptions."""
+    try:
+        return raw.read(decode_content=False)
+    except ReadTimeoutError as exc:
+        raise requests.ReadTimeout(exc, request=request) from exc
+    except ProtocolError as exc:
+        raise requests.ConnectionError(exc, request=request) from exc
+
+
+def stub_uri(request: requests.PreparedRequest) -> str:
+    """The request's URI as vcrpy's connection stub makes it: the pool's scheme and
+    host, the port unless it is the scheme's default, then path and query (requests'
+    `path_url`, from the same split)."""
+    parts = urlsplit(request.url or "")
+    scheme = parts.scheme or "http"
+    port = f":{parts.port}" if parts.port and parts.port != _DEFAULT_PORTS.get(scheme) else ""
+    query = f"?{parts.query}" if parts.query else ""
+    return f"{scheme}://{parts.hostname}{port}{parts.path or '/'}{query}"
+
+
+def _as_urllib3_sees_it(
+    answer: dict[str, Any], raw: urllib3.HTTPResponse, method: str
+) -> urllib3.HTTPResponse:
+    """What urllib3 makes of vcrpy's `VCRHTTPResponse` for `answer`: its headers in
+    recorded order, Transfer-Encoding dropped (the body is whole), the raw body to
+    decode."""
+    headers = HTTPHeaderDict()
+    for name, values in answer["headers"].items():
+        if name.upper() != "TRANSFER-ENCODING":
+            for value in values:
+                headers.add(name, value)  # type: ignore[no-untyped-call]
+    return urllib3.HTTPResponse(
+        body=io.BytesIO(answer["body"]["string"]),
+        headers=headers,
+        status=raw.status,
+        reason=raw.reason,
+        version=raw.version,
+        preload_content=False,
+        decode_content=False,
+        original_response=raw._original_response,  # type: ignore[attr-defined]  # requests reads cookies from its msg
+        request_method=method,
+    )

@@ -1,0 +1,158 @@
+"""The optimized `layers()` yields exactly what the straightforward algorithm yields.
+
+`layers.layers` drops, before working out their lines, the decoded regions the
+breadth-first queue would drop anyway (shorter than `min_length`, not
+compressed), reads only the lines a whole-text encoding can apply to, finds
+lines by `bisect`, and does not decode a base64 word whose output would be
+dropped. `reference_layers` below is the algorithm as it was before: every
+line, every region, a Layer for each, filtered when taken from the queue.
+Both must give the same Layers in the same order, on generated texts holding
+secrets under every encoding the guard peels off.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import quopri
+import re
+import textwrap
+import zlib
+from collections import deque
+from collections.abc import Iterator
+from urllib.parse import quote
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hl_testkit.secrets import layers
+from hl_testkit.secrets.layers import Layer
+
+
+def reference_layers(data: bytes, min_length: int) -> Iterator[Layer]:
+    """`layers.layers` before it was optimized (hl-testkit 0.1.0), kept as the oracle."""
+    budget = layers._Budget(max(layers.BUDGET_FACTOR * len(data), layers.BUDGET_FLOOR))
+    line_starts = [0] + [m.end() for m in re.finditer(rb"\n", data)]
+    seeds: list[tuple[str, int, int, bytes]] = []
+    for number, start in enumerate(line_starts, start=1):
+        end = line_starts[number] if number < len(line_starts) else len(data)
+        line = data[start:end].rstrip(b"\r\n")
+        seeds += [(name, number, number, out) for name, out in layers._whole(line)]
+    for name, (start, end), out in layers._regions(data):
+        first, last = _line_at(line_starts, start), _line_at(line_starts, max(start, end - 1))
+        seeds.append((name, first, last, out))
+    queue = deque(Layer((name,), first, out, last) for name, first, last, out in seeds)
+    while queue:
+        layer = queue.popleft()
+        if len(layer.data) < min_length and not layers._compressed(layer.data):
+            continue
+        if not budget.admit(layer.data):
+            continue
+        yield layer
+        if len(layer.chain) >= layers.MAX_DEPTH:
+            continue
+        inner = layers._whole(layer.data) + [
+            (name, out) for name, _, out in layers._regions(layer.data)
+        ]
+        queue.extend(
+            Layer((*layer.chain, name), layer.line, out, layer.last_line) for name, out in inner
+        )
+
+
+def _line_at(line_starts: list[int], offset: int) -> int:
+    low, high = 0, len(line_starts)
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (middle, high) if line_starts[middle] <= offset else (low, middle)
+    return low + 1
+
+
+def encodings(secret: bytes) -> list[bytes]:
+    """`secret` under each encoding the guard decodes, alone and nested."""
+    b64 = base64.b64encode
+    text = secret.decode("utf-8", "replace")
+    return [
+        secret,
+        b64(secret),
+        base64.urlsafe_b64encode(secret),
+        b64(b64(secret)),
+        secret.hex().encode(),
+        quote(text, safe="").encode(),
+        quote(quote(text, safe=""), safe="").encode(),
+        "".join(f"\\u{ord(c):04x}" for c in text).encode(),
+        "".join(f"&#{ord(c)};" for c in text).encode(),
+        quopri.encodestring(b"x" * 70 + b" " + secret + b" done"),
+        b64(gzip.compress(secret, mtime=0)),
+        b64(zlib.compress(secret)),
+        gzip.compress(secret, mtime=0),
+        b64(text.encode("utf-16")),
+        "\n".join(textwrap.wrap(b64(b"x" * 60 + secret + b"y" * 60).decode(), 76)).encode(),
+    ]
+
+
+#: Noise a cassette is made of: YAML keys, ids, short base64-looking words, and
+#: the characters the whole-text encodings start with.
+_NOISE = st.sampled_from(
+    [
+        b"interactions:",
+        b"  - request:",
+        b"      uri: https://api.humanloop.com/v4/sessions/sesh_0123456789abcdef?page=2&size=10",
+        b'      body: \'{"id":"sesh_abc","created_at":"2024-01-01T00:00:00Z"}\'',
+        b"Hxyzabcd",
+        b"eJzLSM3JyVcozy/KSQEAGgQEXQ==",
+        b"abcdefgh==",
+        b"deadbeefcafe",
+        b"a=b",
+        b"%41%42",
+        b"\\n\\u0041",
+        b"&amp;&#65;",
+        b"=\r",
+        b"  ",
+        b"\t",
+    ]
+)
+_SEPARATORS = st.sampled_from([b"\n", b"\r\n", b" ", b"", b"=\n", b"\n  "])
+
+
+@st.composite
+def documents(draw: st.DrawFn) -> bytes:
+    secret = draw(
+        st.binary(min_size=1, max_size=40)
+        | st.text("abcdefghijklmnopqrstuvwxyz0123456789+/=_-", min_size=8, max_size=40).map(
+            str.encode
+        )
+    )
+    pieces = draw(
+        st.lists(
+            _NOISE | st.sampled_from(encodings(secret)) | st.binary(max_size=30),
+            min_size=1,
+            max_size=12,
+        )
+    )
+    out = b""
+    for piece in pieces:
+        out += piece + draw(_SEPARATORS)
+    return out
+
+
+def as_tuples(found: Iterator[Layer]) -> list[tuple[tuple[str, ...], int, int, bytes]]:
+    return [(layer.chain, layer.line, layer.last_line, layer.data) for layer in found]
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(documents(), st.integers(min_value=0, max_value=48))
+def test_optimized_layers_yield_what_the_reference_yields(data: bytes, min_length: int) -> None:
+    assert as_tuples(layers.layers(data, min_length)) == as_tuples(
+        reference_layers(data, min_length)
+    )
+
+
+def test_the_agreement_test_sees_layers_and_drops() -> None:
+    """The generated kind of text does produce layers, and does drop short ones: the
+    property above compares something."""
+    secret = b"hl_sk_agreement_0123456789"
+    text = b"\n".join([*encodings(secret), b"abcdefgh Hxyzabcd eJzLSM3JyVcozy/KSQEAGgQEXQ=="])
+    found = as_tuples(layers.layers(text, len(secret)))
+    assert found == as_tuples(reference_layers(text, len(secret)))
+    assert any(data == secret for _, _, _, data in found)
+    assert len(found) < len(as_tuples(reference_layers(text, 0)))

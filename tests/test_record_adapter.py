@@ -1,0 +1,310 @@
+"""The `sessions` fixture's direct recording (`hl_testkit.recording.record_adapter`) agrees
+with vcrpy's path: byte-identical cassettes, the same responses (status, reason,
+headers in order, body, cookies), the same misses and refusals, the same leak
+refusal and unreachable host, and in pytest the same summary lines and failures.
+
+Each case runs one sequence of calls twice, against the same deterministic loopback
+server (or the stand-in): once through vcrpy's stubs (the adapter not mounted),
+once through the adapter, and compares everything a test or the plugin can see.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from hl_testkit.client import SessionsClient
+from hl_testkit.errors import ApiBoundaryError, ApiException
+from hl_testkit.recording import unreachable
+from hl_testkit.recording.record_adapter import RecordAdapter
+from hl_testkit.recording.recorder import CassetteMissError, LeakError, Recording, activated
+from hl_testkit.secrets import scrub
+from hl_testkit.standin import DEMO_PROJECT_ID, StandinServer
+from tests.varied_api import varied_api
+
+KEY = "hl_sk_record_adapter_0123456789"
+
+Call = Callable[[SessionsClient], Any]
+CALLS: list[Call] = [
+    lambda s: s.create(),
+    lambda s: s.create(),  # the same request again: recorded twice
+    lambda s: s.get(id="sesh_1"),
+    lambda s: s.list(project_id="pr_1", page=1, size=2),
+    lambda s: s.get(id="sesh_gzip"),
+    lambda s: s.get(id="sesh_chunked"),
+    lambda s: s.get(id="sesh_cookie"),
+    lambda s: s.get(id="sesh_404"),
+    lambda s: s.get(id="sesh_500"),
+    lambda s: s.get(id="sesh_old"),  # a redirect, followed by requests: two exchanges
+    lambda s: s.http.post(s.base_url + "/sessions", data="name=x&n=1"),  # a str body
+    lambda s: s.http.post(s.base_url + "/sessions", json={"token": KEY}),  # scrubbed
+    lambda s: s.http.post(s.base_url + "/sessions", data=iter([b"a", b"b"])),  # streamed
+    lambda s: s.http.head(s.base_url + "/sessions/sesh_1"),
+    lambda s: s.http.get(s.base_url + "/sessions/../../escape"),  # outside the base path
+]
+
+
+def _headers(headers: Any) -> list[tuple[str, str]]:
+    # The stand-in's clock and its random request id differ from run to run.
+    return [(k, v) for k, v in headers.items() if k not in ("Date", "X-Request-Id")]
+
+
+def _seen(outcome: Any) -> Any:
+    """What a test can see of one call's result or error (not its timing)."""
+    if isinstance(outcome, requests.Response):
+        cookies = sorted(outcome.cookies.get_dict().items())  # type: ignore[no-untyped-call]
+        return ("response", outcome.status_code, outcome.reason, _headers(outcome.headers),
+                outcome.content, outcome.url, cookies)  # fmt: skip
+    if isinstance(outcome, ApiException):
+        return ("api", outcome.status, outcome.reason, outcome.body, _headers(outcome.headers),
+                outcome.text, str(outcome))  # fmt: skip
+    if isinstance(outcome, requests.ConnectionError):
+        return ("unreachable", unreachable.unreachable(outcome, ""))
+    if isinstance(outcome, Exception):
+        return (type(outcome).__name__, str(outcome))
+    return ("ok", outcome.status, outcome.body, _headers(outcome.headers))
+
+
+def _record(
+    path: Path, mode: str, base_url: str, direct: bool, calls: list[Call] = CALLS
+) -> dict[str, Any]:
+    """Run `calls` recording into `path` in `mode`; everything a test and the plugin see."""
+    recording = Recording(
+        path=path,
+        record_mode=mode,
+        base_url=base_url,
+        nodeid="t.py::t",
+        api_key=KEY,
+        recorded_against="stand-in",
+        secrets=scrub.known_secrets({}, extra={"HUMANLOOP_API_KEY": KEY}),
+    )
+    recording.load()
+    seen: list[Any] = []
+    with activated(recording, {}), SessionsClient(KEY, base_url=base_url) as client:
+        assert recording.direct_record
+        if direct:
+            fallback = client.http.get_adapter(client.base_url)
+            client.http.mount(client.base_url, RecordAdapter(recording, fallback))
+        for call in calls:
+            try:
+                seen.append(_seen(call(client)))
+            except (ApiException, CassetteMissError, ApiBoundaryError, OSError) as exc:
+                seen.append(_seen(exc))
+        seen.append(sorted(client.http.cookies.get_dict().items()))  # type: ignore[no-untyped-call]
+    try:
+        result: Any = recording.finish(test_failed=False)
+        result = (result.action, result.interactions)
+    except LeakError as exc:
+        result = ("LeakError", str(exc))
+    return {
+        "seen": seen,
+        "misses": recording.misses,
+        "played": recording.played_positions(),
+        "result": result,
+        "file": path.read_bytes() if path.exists() else None,
+    }
+
+
+def _agree(tmp_path: Path, mode: str, base_url: str, calls: list[Call] = CALLS,
+           start: bytes | None = None) -> dict[str, Any]:  # fmt: skip
+    """Both paths from the same starting file; asserts they agree; returns vcrpy's."""
+    outcomes = []
+    path = tmp_path / "c.yaml"  # one path: messages name it
+    for direct in (False, True):
+        path.unlink(missing_ok=True)
+        if start is not None:
+            path.write_bytes(start)
+        outcomes.append(_record(path, mode, base_url, direct, calls))
+    slow, fast = outcomes
+    for n, (a, b) in enumerate(zip(slow["seen"], fast["seen"], strict=True)):
+        assert a == b, f"call {n}"
+    assert slow == fast
+    return slow
+
+
+def test_a_new_cassette_is_byte_identical(tmp_path: Path) -> None:
+    with varied_api() as base_url:
+        slow = _agree(tmp_path, "once", base_url)
+    # The cases are what they claim to be (a comparison of two empty lists proves nothing).
+    assert slow["result"] == ("written", 15)  # 14 sent (one refused, a redirect is two)
+    kinds = [s[0] for s in slow["seen"][:-1]]
+    assert kinds.count("api") == 2
+    assert kinds[-1] == "ApiBoundaryError"
+    assert slow["seen"][4][:3] == ("ok", 200, {**_session("sesh_gzip")})
+    assert slow["seen"][9][:3] == ("ok", 200, {**_session("sesh_1")})  # redirect followed
+    assert slow["seen"][-1] == [("a", "1"), ("b", "2")]  # the session's jar got the cookies
+    text = slow["file"].decode()
+    assert KEY not in text
+    assert "token: <REDACTED>" in text
+
+
+def _session(id_: str) -> dict[str, Any]:
+    from tests.varied_api import SESSION
+
+    return {**SESSION, "id": id_}
+
+
+@pytest.mark.parametrize("mode", ["new_episodes", "all", "rewrite", "once"])
+def test_modes_over_an_existing_cassette(tmp_path: Path, mode: str) -> None:
+    """Plays, records or refuses as vcrpy's path does: the first two calls and one more."""
+    with varied_api() as base_url:
+        first = _record(tmp_path / "first.yaml", "once", base_url, False, CALLS[:3])
+        calls = [*CALLS[:3], lambda s: s.get(id="sesh_new"), lambda s: s.get(id="sesh_1")]
+        slow = _agree(tmp_path, mode, base_url, calls, start=first["file"])
+    if mode == "once":  # the cassette holds this test's: a new request is a miss
+        assert [s[0] for s in slow["seen"][3:5]] == ["CassetteMissError"] * 2
+        assert slow["result"] == ("read-only", 3)
+    elif mode == "new_episodes":  # three played, two recorded
+        assert len(slow["played"]) == 3
+        assert slow["result"] == ("written", 5)
+    else:
+        assert slow["played"] == []
+        assert slow["result"] == ("written", 5)
+
+
+def test_the_stand_in_recording_is_byte_identical(tmp_path: Path) -> None:
+    calls: list[Call] = [
+        lambda s: s.list(project_id=DEMO_PROJECT_ID, page=1, size=2),
+        lambda s: s.create(),
+        lambda s: s.get(id="sesh_demo"),
+    ]
+    outcomes = []
+    for direct in (False, True):
+        with StandinServer(api_key=KEY) as server:  # fresh: the same ids and times
+            path = tmp_path / "c.yaml"
+            path.unlink(missing_ok=True)
+            outcomes.append(_record(path, "once", server.base_url, direct, calls))
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0]["result"] == ("written", 3)
+
+
+def test_a_leak_is_refused_the_same_way(tmp_path: Path) -> None:
+    with varied_api() as base_url:
+        slow = _agree(tmp_path, "once", base_url, [lambda s: s.get(id="sesh_leak")])
+    assert slow["result"][0] == "LeakError"
+    assert slow["file"] is None
+    assert "base64 > base64" in slow["result"][1]
+
+
+def test_an_unreachable_host_fails_the_same_way(tmp_path: Path) -> None:
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]  # bound, not listening: connection refused
+        slow = _agree(tmp_path, "once", f"http://127.0.0.1:{port}/v4", CALLS[2:3])
+    assert slow["seen"][0][0] == "unreachable"
+    assert slow["seen"][0][1] is not None
+    assert slow["result"] == ("none", 0)
+
+
+def test_a_broken_body_fails_the_same_way(tmp_path: Path) -> None:
+    """A connection dropped halfway through a body: requests' ConnectionError on both
+    paths (not urllib3's own exception), nothing recorded for it, the next call fine."""
+    calls: list[Call] = [lambda s: s.get(id="sesh_cut"), lambda s: s.get(id="sesh_1")]
+    with varied_api() as base_url:
+        slow = _agree(tmp_path, "once", base_url, calls)
+    assert slow["seen"][0] == ("unreachable", None)  # a ConnectionError, not a connect failure
+    assert slow["seen"][1][:2] == ("ok", 200)
+    assert slow["result"] == ("written", 1)
+
+
+def test_not_mounted_for_other_urls(tmp_path: Path) -> None:
+    """Only the client's own base URL goes through the adapter."""
+    session = requests.Session()
+    recording = Recording(path=tmp_path / "c.yaml", record_mode="once", base_url="x", nodeid="t")
+    session.mount("http://127.0.0.1:1/v4", RecordAdapter(recording, session.get_adapter("http://")))
+    assert isinstance(session.get_adapter("http://127.0.0.1:1/v4/sessions"), RecordAdapter)
+    assert not isinstance(session.get_adapter("https://example.com/v4"), RecordAdapter)
+
+
+# -- the plugin: the fixture takes the direct path exactly when it may --------------------
+
+
+PLUGIN_TESTS = """
+import os
+import pytest
+from hl_testkit.recording.record_adapter import RecordAdapter
+
+SLOW = {"before_record_request": lambda request: request}  # a hook: vcrpy's path
+
+
+@pytest.fixture(scope="module")
+def hl_vcr_config():
+    return SLOW if os.environ.get("HL_TEST_SLOW") else {}
+
+
+def _direct(sessions):
+    return isinstance(sessions.http.get_adapter(sessions.base_url + "/x"), RecordAdapter)
+
+
+def test_calls(sessions):
+    print("DIRECT", _direct(sessions))
+    sessions.create()
+    sessions.get(id="sesh_gzip")
+    sessions.get(id="sesh_cookie")
+    sessions.list(project_id="pr_1", page=1, size=2)
+
+
+def test_schema(sessions):  # its body breaks the schema: an error at teardown
+    sessions.get(id="sesh_bad")
+
+
+def test_leak(sessions):  # refused at teardown, nothing written
+    sessions.get(id="sesh_leak")
+
+
+def test_fails(sessions):  # a failed test's recording is not saved
+    sessions.get(id="sesh_1")
+    assert False, "on purpose"
+"""
+
+
+def _run_plugin(pytester: pytest.Pytester, base_url: str, slow: bool, port: int) -> Any:
+    pytester.makepyfile(test_rec=PLUGIN_TESTS)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HUMANLOOP_API_KEY", KEY)
+        patch.setenv("HL_TEST_CLOSED", str(port))
+        patch.delenv("HL_RECORD_MODE", raising=False)
+        if slow:
+            patch.setenv("HL_TEST_SLOW", "1")
+        else:
+            patch.delenv("HL_TEST_SLOW", raising=False)
+        result = pytester.runpytest_subprocess(
+            "-s", "-p", "no:cacheprovider", "--hl-record-mode=once", f"--hl-base-url={base_url}"
+        )
+    cassettes = pytester.path / "cassettes" / "test_rec"
+    files = {p.name: p.read_bytes() for p in sorted(cassettes.glob("*.yaml"))}
+    for p in cassettes.glob("*.yaml"):
+        p.unlink()
+    return result, files
+
+
+def _summary(result: pytest.RunResult) -> list[str]:
+    lines = result.outlines
+    start = next(n for n, line in enumerate(lines) if "hl-testkit" in line and "---" in line)
+    return [line for line in lines[start:] if not line.startswith("=")]
+
+
+def _failures(result: pytest.RunResult) -> list[str]:
+    return [line for line in result.outlines if line.startswith(("E ", "hl-testkit", "  "))]
+
+
+def test_plugin_verdicts_agree(pytester: pytest.Pytester) -> None:
+    with varied_api() as base_url, socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+        slow, slow_files = _run_plugin(pytester, base_url, True, port)
+        fast, fast_files = _run_plugin(pytester, base_url, False, port)
+    assert "DIRECT False" in slow.stdout.str()
+    assert "DIRECT True" in fast.stdout.str()
+    assert slow.parseoutcomes() == fast.parseoutcomes()
+    # Bodies breaking the schema (test_calls, test_schema) and the leak error at teardown.
+    assert fast.parseoutcomes() == {"passed": 3, "failed": 1, "errors": 3}
+    assert _summary(slow) == _summary(fast)
+    assert _failures(slow) == _failures(fast)
+    assert slow_files == fast_files
+    assert sorted(fast_files) == ["test_calls.yaml", "test_schema.yaml"]
