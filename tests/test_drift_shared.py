@@ -78,9 +78,12 @@ _REQUESTS = [
 
 
 def test_diff_pairs_interactions_by_the_key_replay_finds_them_by(tmp_path: Path) -> None:
-    recording = Recording(tmp_path / "c.yaml", "none", API, "t.py::t")
-    keys = [recording._stored_key(i) for i in _REQUESTS]
-    assert [matching.stored_key(i) for i in _REQUESTS] == keys
+    path = tmp_path / "c.yaml"
+    path.write_text(cassette_file.dumps(CassetteData(list(_REQUESTS), "stand-in", "2026-01-01")))
+    recording = Recording(path, "none", API, "t.py::t")
+    recording.load()
+    keys = [matching.stored_key(i) for i in _REQUESTS]
+    assert recording._index.keys == keys  # what replay indexes is what drift pairs by
     assert len(set(keys)) == 5  # what replay takes as one request is one key
     # The n-th old request with a key pairs with the n-th new one, as replay plays them.
     new = list(reversed(_REQUESTS))

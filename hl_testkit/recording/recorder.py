@@ -111,7 +111,7 @@ class Recording:
             self.recorded_at = data.recorded_at
             self.vars = dict(data.vars)
             self.loaded = data.interactions
-            self._index = matching.CassetteIndex.of(map(self._stored_key, self.loaded))
+            self._index = matching.CassetteIndex.of(map(matching.stored_key, self.loaded))
             self._index_playable()
 
     def _index_playable(self) -> None:
@@ -175,10 +175,6 @@ class Recording:
     def clean(self, interaction: Interaction) -> Interaction:
         """Scrubbed of every secret, before it is kept anywhere."""
         return scrub.scrub_interaction(interaction, self.secrets, self.rules)
-
-    def _stored_key(self, interaction: Interaction) -> matching.RequestKey:
-        r = interaction.request
-        return matching.request_key(r.method, r.uri, r.body, canonical.api_prefix(r.uri))
 
     def take(self, key: matching.RequestKey) -> Interaction | None:
         """The next unplayed recorded answer to `key`, in recorded order."""
@@ -296,9 +292,9 @@ class Recording:
         mine = [dataclasses.replace(i, recorded_by=self.nodeid) for i in self.recorded]
         if self.record_mode not in ("rewrite", "all"):
             return on_disk + mine
-        recorded_keys = list(map(self._stored_key, self.recorded))
+        recorded_keys = list(map(matching.stored_key, self.recorded))
         replaced = set(recorded_keys)
-        disk_keys = list(map(self._stored_key, on_disk))  # each worked out once
+        disk_keys = list(map(matching.stored_key, on_disk))  # each worked out once
         claimed = self._claims(on_disk, disk_keys, recorded_keys)
         out: list[Interaction] = []
         at = None
