@@ -21,6 +21,7 @@ import responses
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from hl_testkit.cassettes import canonical
 from hl_testkit.cassettes.file import Interaction, RecordedRequest, RecordedResponse
 from hl_testkit.recording import requests_replay
 from hl_testkit.recording.recorder import CassetteMissError, Recording, activated
@@ -136,8 +137,7 @@ def _seen(outcome: Any) -> Any:
                 raw.reason, raw.version, raw.read(), raw.closed, type(raw).__name__,
                 raw.length_remaining, repr(raw.retries), outcome.is_redirect,
                 type(outcome.connection),  # type: ignore[attr-defined]
-                type(outcome.elapsed),
-                outcome.raw._original_response is not None,
+                type(outcome.elapsed), raw.tell(),
                 extra)  # fmt: skip
     if isinstance(outcome, Exception):
         return (type(outcome).__name__, str(outcome))
@@ -327,3 +327,20 @@ def test_not_in_record_modes_or_with_a_request_hook(tmp_path: Path) -> None:
         recording.load()
         with activated(recording, config):
             assert HTTPAdapter.send is not requests_replay._send, mode
+
+
+def test_surely_inside_agrees_with_the_boundary_check() -> None:
+    """The fast path skips `refuse_outside_base` only where it would pass: every
+    string of up to five pieces below the base URL, against the general check."""
+    pieces = ["/", ".", "..", "%2e", "%2E", "a", "?", "v4", "?x=.."]
+    rests = [""]
+    for _ in range(5):
+        rests = sorted({r + p for r in rests for p in pieces} | set(rests))
+    inside = 0
+    for rest in rests:
+        if requests_replay.surely_inside(rest):
+            inside += 1
+            assert canonical.path_outside_base(API + rest, API) is None, rest
+    assert inside > 500  # the fast path is taken for plain paths
+    assert not requests_replay.surely_inside("/")  # the base path itself: refused
+    assert not requests_replay.surely_inside("?x=1")

@@ -12,7 +12,11 @@ requests the raw response vcrpy's path hands it: urllib3's `HTTPResponse` over t
 recorded body with the recorded headers (Content-Encoding decoded by urllib3 as
 before, `raw.read()`, `stream=True`, `raw.headers`), turned into a `Response` by
 the adapter's own `build_response`. Redirects, cookies on the session, `elapsed`
-and hooks happen above the adapter, on both paths alike.
+and hooks happen above the adapter, on both paths alike. One private difference:
+urllib3's `raw._original_response` is there only for a response that sets cookies
+(requests' cookie extraction needs it; without one it skips work that finds none).
+Requests' CA bundle and client certificate check runs once per cassette and
+setting, not per request (it looks for the files on disk).
 
 Everything else goes on to the original `send` (vcrpy's stubs, then the network
 guard), exactly as before: other hosts and paths, URLs with a fragment or an
@@ -30,6 +34,7 @@ import io
 import threading
 import types
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -49,9 +54,22 @@ from hl_testkit.recording.recorder import Recording
 enabled = urllib3.__version__.startswith("1.")
 
 _lock = threading.Lock()
-#: The active cassettes, innermost last: (recording, its base URL prefix) or None for
-#: one that may not answer directly (its requests go to the original `send`).
-_active: list[tuple[Recording, str] | None] = []
+
+
+@dataclass
+class _Active:
+    """A cassette answering directly: its recording, the base URL it answers, and the
+    TLS settings (verify, cert) requests' check already passed while it is active (the
+    check looks for the files on disk: once per cassette, not on every request)."""
+
+    recording: Recording
+    base: str
+    tls_checked: set[tuple[Any, Any]] = field(default_factory=set)
+
+
+#: The active cassettes, innermost last; None for one that may not answer directly
+#: (its requests go to the original `send`).
+_active: list[_Active | None] = []
 _original: Any = None
 
 
@@ -79,7 +97,7 @@ def answering(recording: Recording) -> Iterator[bool]:
     Nests (the innermost cassette answers); yields whether this cassette does.
     """
     global _original
-    entry: tuple[Recording, str] | None = None
+    entry: _Active | None = None
     with _lock:
         current = HTTPAdapter.__dict__.get("send")
         base = direct_base(recording.base_url)
@@ -87,14 +105,13 @@ def answering(recording: Recording) -> Iterator[bool]:
             if current is not _send:
                 _original = current
                 HTTPAdapter.send = _send  # type: ignore[method-assign]
-            entry = (recording, base)
+            entry = _Active(recording, base)
         _active.append(entry)
     try:
         yield entry is not None
     finally:
         with _lock:
-            # This cassette's own entry (by identity: a Recording compares by value).
-            at = max(n for n, one in enumerate(_active) if one is entry)
+            at = max(n for n, one in enumerate(_active) if one is entry)  # its own
             del _active[at]
             if not _active and HTTPAdapter.__dict__.get("send") is _send:
                 HTTPAdapter.send = _original  # type: ignore[method-assign]
@@ -114,27 +131,42 @@ def _send(
         entry = _active[-1]
     except IndexError:
         entry = None
-    if entry is None or not _direct(self, request, entry[1], timeout, proxies):
+    if entry is None or not _direct(self, request, entry.base, timeout, proxies):
         return _original(  # type: ignore[no-any-return]
             self, request, stream=stream, timeout=timeout, verify=verify, cert=cert, proxies=proxies
         )
     # What urllib3 would be told of TLS: an unusable CA bundle or client certificate is
     # refused by requests' own check, with its message (the pool itself never connects).
-    self.cert_verify(types.SimpleNamespace(), request.url, verify, cert)  # type: ignore[no-untyped-call]
+    tls = (verify, cert) if isinstance(cert, (str, tuple, type(None))) else None
+    if tls is None or tls not in entry.tls_checked:
+        self.cert_verify(types.SimpleNamespace(), request.url, verify, cert)  # type: ignore[no-untyped-call]
+        if tls is not None:
+            entry.tls_checked.add(tls)
     self.add_headers(  # type: ignore[no-untyped-call]  # a subclass may add some, as before
         request, stream=stream, timeout=timeout, verify=verify, cert=cert, proxies=proxies
     )
-    recording = entry[0]
+    recording, base = entry.recording, entry.base
     method, url, body = request.method or "GET", request.url or "", request.body
     if isinstance(body, str):
         body = body.encode("utf-8")  # as vcrpy's Request holds it
-    recording.refuse_outside_base(method, url)
-    key = recording.key_of(method, url, body, dict(request.headers))
+    if not surely_inside(url[len(base) :]):
+        recording.refuse_outside_base(method, url)
+    # Headers only decode a body: the copy is made only for one.
+    key = recording.key_of(method, url, body, dict(request.headers) if body else {})
     interaction = recording.take(key)
     if interaction is None:
         raise recording.miss(key)
     raw = raw_response(interaction.response, method, self.max_retries)
     return self.build_response(request, raw)  # type: ignore[no-untyped-call,no-any-return]
+
+
+def surely_inside(rest: str) -> bool:
+    """Is a URL that is `rest` after the base URL surely under the base path, so that
+    `Recording.refuse_outside_base` would let it pass? A path with no `.` and no `%`
+    (so no dot segment, plain or encoded) below the base path is; any other is left to
+    it (its resolving costs a fifth of a replayed call)."""
+    path = rest.partition("?")[0]
+    return len(path) > 1 and path[0] == "/" and "." not in path and "%" not in path
 
 
 def _direct(
@@ -178,6 +210,10 @@ def raw_response(recorded: RecordedResponse, method: str, retries: Any) -> HTTPR
         for value in values
     ]
     body = RecordedBody(recorded.body, pairs)
+    # requests reads cookies from the original response (as vcrpy's path gives it, the
+    # body itself), twice per response: without one a response with no cookie to give
+    # skips that work (a tenth of the call), and the jar ends up the same.
+    cookies = any(name.lower() in ("set-cookie", "set-cookie2") for name, _ in pairs)
     return HTTPResponse(
         body=body,
         headers=pairs,  # type: ignore[arg-type]  # urllib3 takes pairs (repeats kept)
@@ -186,7 +222,7 @@ def raw_response(recorded: RecordedResponse, method: str, retries: Any) -> HTTPR
         reason=recorded.reason,
         preload_content=False,
         decode_content=False,
-        original_response=body,  # type: ignore[arg-type]  # as from_httplib: body and original
+        original_response=body if cookies else None,  # type: ignore[arg-type]
         retries=retries,
         request_method=method,
     )
@@ -218,8 +254,10 @@ class _Message:
 
     def __init__(self, headers: list[tuple[str, str]]) -> None:
         self.headers = headers
+        self.names = {key.lower() for key, _ in headers}
 
     def get_all(self, name: str, failobj: Any = None) -> Any:
         name = name.lower()
-        found = [value for key, value in self.headers if key.lower() == name]
-        return found or failobj
+        if name not in self.names:  # asked of every response: Set-Cookie2, Set-Cookie
+            return failobj
+        return [value for key, value in self.headers if key.lower() == name]
