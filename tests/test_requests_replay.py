@@ -25,7 +25,7 @@ from hl_testkit.cassettes import canonical
 from hl_testkit.cassettes.file import Interaction, RecordedRequest, RecordedResponse
 from hl_testkit.recording import requests_replay
 from hl_testkit.recording.recorder import CassetteMissError, Recording, activated
-from tests.test_replay_adapter import API, INTERACTIONS, _write
+from tests.test_replay_adapter import API, INTERACTIONS, _failures, _summary, _write
 
 pytestmark = pytest.mark.skipif(
     not requests_replay.enabled, reason="direct replay of own clients needs urllib3 1"
@@ -344,3 +344,87 @@ def test_surely_inside_agrees_with_the_boundary_check() -> None:
     assert inside > 500  # the fast path is taken for plain paths
     assert not requests_replay.surely_inside("/")  # the base path itself: refused
     assert not requests_replay.surely_inside("?x=1")
+
+
+# -- the plugin: a test's own client takes the direct path exactly when it may -------------
+
+
+PLUGIN_TESTS = """
+import os
+
+import pytest
+import requests
+from requests.adapters import HTTPAdapter
+
+from hl_testkit.recording import requests_replay
+
+
+@pytest.fixture(scope="module")
+def hl_vcr_config():  # a request hook: vcrpy's path
+    return {"before_record_request": lambda r: r} if os.environ.get("HL_TEST_SLOW") else {}
+
+
+def _direct():
+    return HTTPAdapter.send is requests_replay._send
+
+
+@pytest.mark.hl_cassette(name="shared")
+def test_calls(hl_cassette):
+    with requests.Session() as s:
+        assert s.get(hl_cassette.base_url + "/sessions/sesh_1").json() == {"id": "sesh_1"}
+        r = s.get(hl_cassette.base_url + "/sessions/sesh_cookie", stream=True)
+        assert r.raw.read() == b'{"id":"sesh_cookie"}'
+        assert sorted(s.cookies.get_dict()) == ["a", "b"]
+    print("DIRECT", _direct())
+
+
+@pytest.mark.hl_cassette(name="shared")
+def test_missing(hl_cassette):
+    requests.get(hl_cassette.base_url + "/sessions/sesh_nowhere")
+
+
+@pytest.mark.hl_cassette(name="shared")
+def test_caught_miss(hl_cassette):
+    try:
+        requests.get(hl_cassette.base_url + "/sessions?project_id=pr_1&page=9&size=2")
+    except Exception:
+        pass
+
+
+@pytest.mark.hl_cassette(name="shared")
+def test_elsewhere(hl_cassette):
+    requests.get("https://example.com/v4/sessions")  # not the API: vcrpy, the guard
+
+
+def test_own(hl_cassette):  # its own cassette: under --hl-strict, the unplayed one fails it
+    assert requests.post(hl_cassette.base_url + "/sessions").json() == {"id": "sesh_1"}
+"""
+
+
+def _run_plugin(pytester: pytest.Pytester, slow: bool, *args: str) -> pytest.RunResult:
+    pytester.makepyfile(test_own_client=PLUGIN_TESTS)
+    cassette = pytester.path / "cassettes" / "test_own_client" / "shared.yaml"
+    cassette.parent.mkdir(parents=True, exist_ok=True)
+    _write(cassette, INTERACTIONS)
+    _write(cassette.with_name("test_own.yaml"), INTERACTIONS[:2])
+    with pytest.MonkeyPatch.context() as patch:
+        if slow:
+            patch.setenv("HL_TEST_SLOW", "1")
+        else:
+            patch.delenv("HL_TEST_SLOW", raising=False)
+        return pytester.runpytest_subprocess("-s", "-p", "no:cacheprovider", *args)
+
+
+@pytest.mark.parametrize("strict", [(), ("--hl-strict",)])
+def test_plugin_verdicts_agree(pytester: pytest.Pytester, strict: tuple[str, ...]) -> None:
+    slow = _run_plugin(pytester, True, *strict)
+    fast = _run_plugin(pytester, False, *strict)
+    assert "DIRECT False" in slow.stdout.str()
+    assert "DIRECT True" in fast.stdout.str()
+    # test_missing and test_elsewhere fail; test_calls (a body breaking its schema) and
+    # test_caught_miss error at teardown; test_own passes, unless strict (one unplayed).
+    expected = {"passed": 3, "failed": 2, "errors": 2 + bool(strict)}
+    assert fast.parseoutcomes() == expected
+    assert slow.parseoutcomes() == expected
+    assert _summary(slow) == _summary(fast)
+    assert _failures(slow) == _failures(fast)
