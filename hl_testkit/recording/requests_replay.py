@@ -209,11 +209,13 @@ def raw_response(recorded: RecordedResponse, method: str, retries: Any) -> HTTPR
         if name.lower() != "transfer-encoding"  # vcrpy drops it: the body is whole
         for value in values
     ]
-    body = RecordedBody(recorded.body, pairs)
+    body = RecordedBody(recorded.body)
     # requests reads cookies from the original response (as vcrpy's path gives it, the
     # body itself), twice per response: without one a response with no cookie to give
     # skips that work (a tenth of the call), and the jar ends up the same.
     cookies = any(name.lower() in ("set-cookie", "set-cookie2") for name, _ in pairs)
+    if cookies:
+        body.msg = _Message(pairs)
     return HTTPResponse(
         body=body,
         headers=pairs,  # type: ignore[arg-type]  # urllib3 takes pairs (repeats kept)
@@ -230,13 +232,11 @@ def raw_response(recorded: RecordedResponse, method: str, retries: Any) -> HTTPR
 
 class RecordedBody(io.BytesIO):
     """The body as urllib3 reads it from vcrpy's `VCRHTTPResponse`, which is also the
-    raw response's `_original_response`: `close()` marks it closed (urllib3 then reads
-    no more) and requests takes cookies from its `msg`."""
+    raw response's `_original_response` when it sets cookies: `close()` marks it closed
+    (urllib3 then reads no more) and requests takes cookies from its `msg`."""
 
-    def __init__(self, body: bytes, headers: list[tuple[str, str]]) -> None:
-        super().__init__(body)
-        self.msg = _Message(headers)
-        self._shut = False
+    msg: _Message | None = None
+    _shut = False  # (class defaults: no __init__ of ours on the hot path)
 
     @property
     def closed(self) -> bool:
@@ -254,10 +254,7 @@ class _Message:
 
     def __init__(self, headers: list[tuple[str, str]]) -> None:
         self.headers = headers
-        self.names = {key.lower() for key, _ in headers}
 
     def get_all(self, name: str, failobj: Any = None) -> Any:
         name = name.lower()
-        if name not in self.names:  # asked of every response: Set-Cookie2, Set-Cookie
-            return failobj
-        return [value for key, value in self.headers if key.lower() == name]
+        return [value for key, value in self.headers if key.lower() == name] or failobj
