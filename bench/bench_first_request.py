@@ -9,7 +9,8 @@ beyond the steady state is what loads lazily with it (modules, caches, the
 scrubbing context). Two paths, each in its own processes:
 
   sessions                the `sessions` fixture's client (the replay adapter)
-  hl_cassette + requests  a client the test made itself, through vcrpy's stubs
+  hl_cassette + requests  a client the test made itself (requests' HTTPAdapter.send
+                          answering from the index: hl_testkit.recording.requests_replay)
 
 Setup (load and activation, vcrpy's import among them) happens in the
 fixtures, before the test's first request: shown apart.

@@ -14,7 +14,10 @@ same requests with the very same bytes, through the same `SessionsClient`
   sessions via vcrpy  the fixture's client as it was before the replay adapter
                (trust_env off, through vcrpy's stubs): the "before" of this run
   hl_cassette + requests  the same cassette, from a client the test made
-               itself (requests with trust_env on, through vcrpy's stubs)
+               itself (requests with trust_env on): requests' HTTPAdapter.send
+               answering from the recording's index (direct replay)
+  hl_cassette + requests via vcrpy  that client as before direct replay
+               (through vcrpy's stubs and urllib3): the "before" of this run
   responses    THE FLOOR for that: `responses.RequestsMock` with ONE regex
                registration whose callback answers from a dict (trust_env on)
   vcrpy        `vcr.use_cassette` on its own YAML cassette, default matchers
@@ -107,6 +110,17 @@ def measure_size(
 
     recording, out["hl-testkit load"] = hl_recording(exchanges, workdir / f"hl_{n}.yaml")
 
+    @contextlib.contextmanager
+    def via_vcrpy() -> Any:  # the cassette with direct replay of own clients off
+        from hl_testkit.recording import requests_replay
+
+        saved, requests_replay.enabled = requests_replay.enabled, False
+        try:
+            with activated(recording, {}):
+                yield
+        finally:
+            requests_replay.enabled = saved
+
     def hl_reset() -> None:
         recording._next.clear()
         recording.played.clear()
@@ -128,13 +142,14 @@ def measure_size(
     tools = {
         "sessions": Tool(lambda: activated(recording, {}), calls_for(fixture_client), hl_reset),
         "dict adapter": Tool(contextlib.nullcontext, calls_for(floor_client)),
-        "sessions via vcrpy": Tool(
-            lambda: activated(recording, {}), calls_for(vcrpy_client), hl_reset
-        ),
+        "sessions via vcrpy": Tool(via_vcrpy, calls_for(vcrpy_client), hl_reset),
         "hl_cassette + requests": Tool(
             lambda: activated(recording, {}),
             calls_for(SessionsClient(REPLAY_API_KEY, base_url=api)),
             hl_reset,
+        ),
+        "hl_cassette + requests via vcrpy": Tool(
+            via_vcrpy, calls_for(SessionsClient(REPLAY_API_KEY, base_url=api)), hl_reset
         ),
         "responses": Tool(responses_context, calls_for(SessionsClient("key", base_url=api))),
         "vcrpy": Tool(
@@ -241,6 +256,7 @@ RATIOS = (
     ("sessions", "dict adapter", 2.0),
     ("sessions via vcrpy", "dict adapter", None),
     ("hl_cassette + requests", "responses", 1.0),
+    ("hl_cassette + requests via vcrpy", "responses", None),
     ("vcrpy", "responses", None),
     ("stand-in", "dict adapter", None),
 )
@@ -249,6 +265,7 @@ TOOLS = (
     "dict adapter",
     "sessions via vcrpy",
     "hl_cassette + requests",
+    "hl_cassette + requests via vcrpy",
     "responses",
     "vcrpy",
     "stand-in",

@@ -188,11 +188,12 @@ METHOD = """## How it is measured, and why these floors
     replay through requests can do less (one dict lookup, one `Response` built, requests'
     own session machinery), so this ratio is what hl-testkit's matching, bookkeeping and
     scrubbing cost on top of the physical floor.
-  - `hl_cassette + requests` (a client the test makes itself, through vcrpy's stubs,
-    `trust_env` on) against **`responses` with one regex registration** whose callback
-    answers from a dict (`trust_env` on too). `responses` with one registration per URL, as
-    measured before, scans its whole list on every call (O(N) by itself), which flattered
-    hl-testkit at large N.
+  - `hl_cassette + requests` (a client the test makes itself, `trust_env` on, answered by
+    requests' `HTTPAdapter.send` from the recording's index in direct replay; `via vcrpy`:
+    the same through vcrpy's stubs, as before) against **`responses` with one regex
+    registration** whose callback answers from a dict (`trust_env` on too). `responses`
+    with one registration per URL, as measured before, scans its whole list on every call
+    (O(N) by itself), which flattered hl-testkit at large N.
   - plain vcrpy (`vcr.use_cassette`, its own YAML, default matchers) and the stand-in over
     loopback are shown for scale.
 - **First request** (`bench/bench_first_request.py`): fresh processes that set up what the

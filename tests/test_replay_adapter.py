@@ -20,6 +20,7 @@ from hl_testkit.cassettes import file as cassette_file
 from hl_testkit.cassettes.file import CassetteData, Interaction, RecordedRequest, RecordedResponse
 from hl_testkit.client import SessionsClient
 from hl_testkit.errors import ApiBoundaryError, ApiException
+from hl_testkit.recording import requests_replay
 from hl_testkit.recording.recorder import CassetteMissError, Recording, activated
 from hl_testkit.recording.replay_adapter import ReplayAdapter
 
@@ -105,18 +106,10 @@ def _seen(outcome: Any) -> Any:
 def _replay(path: Path, direct: bool, calls: list[Call] = CALLS) -> tuple[list[Any], Any]:
     recording = Recording(path=path, record_mode="none", base_url=API, nodeid="t.py::t")
     recording.load()
-    seen: list[Any] = []
-    with activated(recording, {}), SessionsClient("hl_sk_replay", base_url=API) as client:
-        client.http.trust_env = False
-        assert recording.direct_replay
-        if direct:
-            client.http.mount(client.base_url, ReplayAdapter(recording))
-        for call in calls:
-            try:
-                seen.append(_seen(call(client)))
-            except (ApiException, CassetteMissError, ApiBoundaryError) as exc:
-                seen.append(_seen(exc))
-        seen.append(sorted(client.http.cookies.get_dict().items()))  # type: ignore[no-untyped-call]
+    with pytest.MonkeyPatch.context() as patch:
+        # Not direct: vcrpy's path throughout (a test's own requests clients too).
+        patch.setattr(requests_replay, "enabled", direct)
+        seen = _calls(recording, direct, calls)
     state = (
         recording.played_positions(),
         recording.misses,
@@ -125,6 +118,23 @@ def _replay(path: Path, direct: bool, calls: list[Call] = CALLS) -> tuple[list[A
         dict(recording._next),
     )
     return seen, state
+
+
+def _calls(recording: Recording, direct: bool, calls: list[Call]) -> list[Any]:
+    seen: list[Any] = []
+    with activated(recording, {}), SessionsClient("hl_sk_replay", base_url=API) as client:
+        client.http.trust_env = False
+        assert recording.direct_replay
+        assert (requests.adapters.HTTPAdapter.send is requests_replay._send) is direct
+        if direct:
+            client.http.mount(client.base_url, ReplayAdapter(recording))
+        for call in calls:
+            try:
+                seen.append(_seen(call(client)))
+            except (ApiException, CassetteMissError, ApiBoundaryError) as exc:
+                seen.append(_seen(exc))
+        seen.append(sorted(client.http.cookies.get_dict().items()))  # type: ignore[no-untyped-call]
+    return seen
 
 
 def test_both_paths_give_identical_results(tmp_path: Path) -> None:

@@ -62,6 +62,7 @@ from vcr.record_mode import RecordMode
 
 from hl_testkit.cassettes import canonical, matching
 from hl_testkit.cassettes.file import Interaction, RecordedRequest, RecordedResponse
+from hl_testkit.recording import requests_replay
 
 if TYPE_CHECKING:
     from hl_testkit.recording.recorder import Recording
@@ -401,6 +402,8 @@ def patched(recording: Recording, vcr_config: dict[str, Any]) -> Iterator[HlCass
             stack.enter_context(patcher)
         stack.enter_context(_fast_force_reset())
         stack.enter_context(_aiohttp_records_decoded())
+        if recording.direct_replay:  # a test's own requests clients skip vcrpy too
+            stack.enter_context(requests_replay.answering(recording))
         try:
             yield cassette
         finally:
