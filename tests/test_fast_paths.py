@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import http.client
 import sys
@@ -312,6 +313,16 @@ def test_the_shared_patches_are_built_again_when_a_module_changes(
         pass
     assert len(builds) == 2
     assert vcr_cassette._shared is not shared
+
+
+def test_the_forwarding_cassette_reads_through_and_can_be_copied() -> None:
+    first, second = types.SimpleNamespace(record_mode="none"), types.SimpleNamespace()
+    current = vcr_cassette._Current(first)
+    assert current.record_mode == "none"
+    current.cassette = second
+    with pytest.raises(AttributeError):
+        _ = current.record_mode
+    assert copy.copy(current).cassette is second  # no endless __getattr__ while copying
 
 
 # -- Recording: positions, not scans ---------------------------------------------------------

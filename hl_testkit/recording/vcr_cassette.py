@@ -395,7 +395,11 @@ class _Current:
         self.cassette = cassette
 
     def __getattr__(self, name: str) -> Any:  # vcrpy's stubs only read the cassette
-        return getattr(self.cassette, name)
+        try:
+            cassette = self.__dict__["cassette"]
+        except KeyError:  # not initialised (a copy being made): no recursion
+            raise AttributeError(name) from None
+        return getattr(cassette, name)
 
 
 @dataclass
