@@ -316,7 +316,8 @@ def test_the_shared_patches_are_built_again_when_a_module_changes(
 
 
 def test_the_forwarding_cassette_reads_through_and_can_be_copied() -> None:
-    first, second = types.SimpleNamespace(record_mode="none"), types.SimpleNamespace()
+    first: Any = types.SimpleNamespace(record_mode="none")
+    second: Any = types.SimpleNamespace()
     current = vcr_cassette._Current(first)
     assert current.record_mode == "none"
     current.cassette = second
