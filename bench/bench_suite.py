@@ -246,7 +246,8 @@ def report(
         "notes": [
             f"plugin import cost (with - without, medians): {cost:,.0f} ms",
             "with -n 2, xdist starts three processes (a controller and two workers) on two "
-            "cores, each paying pytest's start-up and the plugin's import before any test: "
+            "cores, each paying pytest's start-up and the import of every installed pytest "
+            "plugin (all of them, for every tool) before any test: "
             "on a suite this short that fixed cost is most of the wall time, so the -n 2 "
             "ratio stays nearer 1 than the serial one",
             floor_note,
