@@ -17,9 +17,11 @@ tool answers from data frozen from the stand-in once:
 
 Wall time of whole `pytest -q` subprocesses, serial and with `-n 2`
 (pytest-xdist), runs interleaved across the tools; one warm-up run each
-first (so `__pycache__` is written). Plugin import cost: `pytest --co -q`
-on a project with no tests, with hl-testkit loaded and with
-`-p no:hl_testkit` (pytest-recording off in both).
+first (so `__pycache__` is written). The floor of each tool under `-n 2`:
+the same command on a project with no tests (a controller and two workers
+start, load their plugins, find nothing and stop), in the same rounds. Plugin
+import cost: `pytest --co -q` on a project with no tests, with hl-testkit
+loaded and with `-p no:hl_testkit` (pytest-recording off in both).
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ import _common as c
 
 TOOLS = ("hl-testkit", "pytest-recording", "responses")
 PER_MODULE = 20
+#: `workers` of the floor runs: `-n 2` on the project with no tests.
+FLOOR = -2
 
 CONFTEST_CLIENT = """
 import pytest
@@ -159,12 +163,19 @@ def run(quick: bool = False, tests: int = 200, runs: int | None = None) -> dict[
         projects = generate(Path(tmp), tests, exchanges)
 
         configs = [(tool, workers) for workers in (0, 2) for tool in TOOLS]
-        stats = {config: c.Stat() for config in configs}
-        for tool, workers in configs:  # warm-up: bytecode caches, and a check that it passes
-            c.run(command(tool, workers), projects[tool], env)
+        floors = [(tool, FLOOR) for tool in TOOLS]  # no tests, -n 2: exit status 5
+        stats = {config: c.Stat() for config in configs + floors}
+
+        def once(tool: str, workers: int) -> float:
+            if workers == FLOOR:
+                return c.run_allowing(command(tool, 2), projects["empty"], env, (5,))
+            return c.run(command(tool, workers), projects[tool], env)
+
+        for config in configs + floors:  # warm-up: bytecode caches, and a check that it passes
+            once(*config)
         for r in range(runs):
-            for config in configs if r % 2 == 0 else reversed(configs):
-                stats[config].samples.append(c.run(command(*config), projects[config[0]], env))
+            for config in configs + floors if r % 2 == 0 else reversed(configs + floors):
+                stats[config].samples.append(once(*config))
             print(f"  suite run {r + 1}/{runs}: done", file=sys.stderr)
 
         # Plugin import cost: collecting nothing, with and without hl-testkit.
@@ -198,6 +209,9 @@ def report(
                     c.ratio(s, base),
                 ]
             )
+    for tool in TOOLS:
+        floor = stats[(tool, FLOOR)]
+        rows.append(["-n 2, no tests (floor)", tool, c.cell(floor, c.fmt_s), ""])
     with_hl, without = imports["with hl-testkit"], imports["-p no:hl_testkit"]
     rows.append(["`pytest --co -q`, no tests", "with hl-testkit", c.cell(with_hl, c.fmt_s), ""])
     rows.append(["`pytest --co -q`, no tests", "-p no:hl_testkit", c.cell(without, c.fmt_s), ""])
@@ -206,6 +220,19 @@ def report(
         return stats[("hl-testkit", workers)].median / stats[("pytest-recording", workers)].median
 
     cost = (with_hl.median - without.median) * 1e3
+
+    def above_floor(tool: str) -> float:
+        return stats[(tool, 2)].median - stats[(tool, FLOOR)].median
+
+    floor_note = (
+        "floor: each tool's `-n 2` command on a project with no tests (the controller and "
+        "both workers start, load every installed plugin and stop); above it, with -n 2: "
+        + ", ".join(f"{tool} {above_floor(tool):.2f} s" for tool in TOOLS)
+        + f" (hl-testkit ÷ pytest-recording above the floor: "
+        f"{above_floor('hl-testkit') / above_floor('pytest-recording'):.2f}x)"
+        if above_floor("pytest-recording") > 0
+        else "floor: each tool's `-n 2` command on a project with no tests"
+    )
     return {
         "title": f"A generated {tests}-test suite (3 requests each), wall time of `pytest`",
         "table": c.table(["run", "tool", "wall time", "÷ pytest-recording"], rows),
@@ -219,12 +246,17 @@ def report(
         "notes": [
             f"plugin import cost (with - without, medians): {cost:,.0f} ms",
             "with -n 2, xdist starts three processes (a controller and two workers) on two "
-            "cores, each paying pytest's start-up and the plugin's import before any test: "
+            "cores, each paying pytest's start-up and the import of every installed pytest "
+            "plugin (all of them, for every tool) before any test: "
             "on a suite this short that fixed cost is most of the wall time, so the -n 2 "
             "ratio stays nearer 1 than the serial one",
+            floor_note,
         ],
         "data": {
-            **{f"{tool} n={w}": s.as_data() for (tool, w), s in stats.items()},
+            **{
+                f"{tool} n={w}" if w != FLOOR else f"{tool} floor n=2": s.as_data()
+                for (tool, w), s in stats.items()
+            },
             **{f"import {k}": s.as_data() for k, s in imports.items()},
         },
     }

@@ -11,26 +11,16 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from hl_testkit import scenarios
-from hl_testkit.errors import HlTestkitError
-from hl_testkit.recording import marker, unreachable
-from hl_testkit.recording.recorder import Recording
-from hl_testkit.recording.run import (
-    FAILED_KEY,
-    RUN_KEY,
-    HlRun,
-    scrub_rules,
-    short_failure,
-    use_cassette,
-)
-from hl_testkit.secrets.output_guard import PLUGIN_NAME, OutputGuard, guard_of, worth_hiding
-from hl_testkit.secrets.scrub import ScrubRules
-from hl_testkit.settings import Settings, add_options
+from hl_testkit.settings import add_options
 
 if TYPE_CHECKING:
     from hl_testkit.client import SessionsClient
+    from hl_testkit.recording.recorder import Recording
+    from hl_testkit.secrets.scrub import ScrubRules
 
-_RUN = RUN_KEY
-_FAILED = FAILED_KEY
+# Only option registration loads with the plugin: pytest imports it in every process
+# (an xdist controller runs no test), so the recording machinery (`recording.run` and
+# what it needs) loads in `pytest_configure`, the rest with the first test that uses it.
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -50,9 +40,14 @@ def pytest_configure(config: pytest.Config) -> None:
         "cassette options for hl-testkit (name is relative to the test module's cassette "
         "directory; schema=False turns the body check off, a name picks another schema).",
     )
+    from hl_testkit.errors import HlTestkitError
+    from hl_testkit.recording.run import RUN_KEY, HlRun
+    from hl_testkit.secrets.output_guard import PLUGIN_NAME, OutputGuard
+    from hl_testkit.settings import Settings
+
     try:
         settings = Settings.from_config(config)
-        config.stash[_RUN] = HlRun.start(settings)
+        config.stash[RUN_KEY] = HlRun.start(settings)
     except HlTestkitError as exc:  # bad option, ini value, schema dir or route
         raise pytest.UsageError(str(exc)) from None
     guard = OutputGuard.for_run(config, settings.secret_env, settings.base_url)
@@ -60,27 +55,39 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
+    from hl_testkit.recording import marker
+
     marker.warn_if_unused(item)  # a marker on a test without a cassette changes nothing
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    run = config.stash.get(_RUN, None)
+    from hl_testkit.recording.run import RUN_KEY
+
+    run = config.stash.get(RUN_KEY, None)
     if run is not None:
         run.stop()
-        del config.stash[_RUN]
+        del config.stash[RUN_KEY]
 
 
 def pytest_report_header(config: pytest.Config) -> str:
-    return config.stash[_RUN].settings.header()
+    from hl_testkit.recording.run import run_for
+
+    return run_for(config).settings.header()
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     report = yield
-    if report.when in ("setup", "call") and (report.failed or call.excinfo is not None):
+    if call.excinfo is None and not report.failed:
+        return report
+    from hl_testkit.errors import HlTestkitError
+    from hl_testkit.recording import unreachable
+    from hl_testkit.recording.run import FAILED_KEY, short_failure
+
+    if report.when in ("setup", "call"):
         # A failed test's recording is not saved; nor one that did not run to its end
         # (an xfailed test failed too, and a test skipped halfway recorded only half).
-        item.stash[_FAILED] = True
+        item.stash[FAILED_KEY] = True
     if report.failed and call.excinfo is not None and call.excinfo.errisinstance(HlTestkitError):
         report.longrepr = short_failure(item, call.excinfo)
     elif report.failed and call.excinfo is not None:
@@ -91,18 +98,24 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 def pytest_sessionfinish(session: pytest.Session) -> None:
     workeroutput = getattr(session.config, "workeroutput", None)
     if workeroutput is not None:  # an xdist worker: hand the stats to the controller
-        workeroutput["hl_testkit"] = session.config.stash[_RUN].stats.as_data()
+        from hl_testkit.recording.run import run_for
+
+        workeroutput["hl_testkit"] = run_for(session.config).stats.as_data()
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node: Any, error: Any) -> None:
     output = getattr(node, "workeroutput", {}).get("hl_testkit")
     if output:
-        node.config.stash[_RUN].stats.merge(output)
+        from hl_testkit.recording.run import run_for
+
+        run_for(node.config).stats.merge(output)
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    lines = config.stash[_RUN].stats.lines()
+    from hl_testkit.recording.run import run_for
+
+    lines = run_for(config).stats.lines()
     if lines:
         terminalreporter.write_sep("-", "hl-testkit")
         for line in lines:
@@ -118,7 +131,9 @@ def hl_vcr_config() -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def hl_scrub_rules(pytestconfig: pytest.Config) -> ScrubRules:
     """Override to scrub more: `return hl_scrub_rules.extended(field_names=[...], ...)`."""
-    return scrub_rules(pytestconfig.stash[_RUN].settings)
+    from hl_testkit.recording.run import run_for, scrub_rules
+
+    return scrub_rules(run_for(pytestconfig).settings)
 
 
 @pytest.fixture
@@ -126,13 +141,16 @@ def hl_cassette(
     request: pytest.FixtureRequest, hl_vcr_config: dict[str, Any], hl_scrub_rules: ScrubRules
 ) -> Iterator[Recording]:
     """The test's cassette, active for all HTTP the test makes."""
+    from hl_testkit.recording.run import item_failed, run_for, use_cassette
+    from hl_testkit.secrets.output_guard import guard_of, worth_hiding
+
     item = request.node
     steps = use_cassette(
-        request.config.stash[_RUN],
+        run_for(request.config),
         item,
         hl_vcr_config,
         hl_scrub_rules,
-        lambda: item.stash.get(_FAILED, False),
+        lambda: item_failed(item),
     )
     recording = next(steps)
     guard = guard_of(request.config)

@@ -16,7 +16,6 @@ from typing import Literal
 import pytest
 
 from hl_testkit.errors import HlTestkitError
-from hl_testkit.secrets.scrub import without_userinfo
 
 TargetKind = Literal["replay", "live", "standin"]
 
@@ -239,6 +238,9 @@ class Settings:
         )
 
     def header(self) -> str:
+        # Here, not at the top: the plugin imports this module for its options alone.
+        from hl_testkit.secrets.scrub import without_userinfo
+
         where = {
             "replay": "replay only, network blocked beyond loopback",
             "live": "recording against the live API at "

@@ -8,6 +8,9 @@
   puts back exactly what vcrpy's own puts back, without re-importing every
   HTTP library each time;
 * patch groups of HTTP libraries that are not installed are skipped;
+* vcrpy's patches are built once and switched on for each cassette, answering
+  for the cassette active then; a nested cassette, or one with custom patches,
+  gets patches of its own;
 * `Recording` knows where each played interaction sits: no scan of the cassette;
 * the scrubbing context is built once per secret set;
 * the `sessions` fixture's client skips requests' environment lookups in replay.
@@ -15,6 +18,8 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import http.client
 import sys
 import types
@@ -202,6 +207,123 @@ def test_patch_groups_of_missing_libraries_are_skipped(
     assert "httpx" not in skipped
     monkeypatch.setitem(sys.modules, "httplib2", types.ModuleType("httplib2"))
     assert "httplib2" not in vcr_cassette.absent_groups()  # imported: patched as usual
+
+
+# -- shared patches --------------------------------------------------------------------------
+
+
+def _other_cassette(tmp_path: Path) -> Path:
+    path = tmp_path / "other.yaml"
+    interactions = [
+        Interaction(i.request, dataclasses.replace(i.response, body=b'{"other":%d}' % n))
+        for n, i in enumerate(_interaction(n) for n in range(5))
+    ]
+    path.write_text(cassette_file.dumps(CassetteData(interactions, "stand-in")), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def builds(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """The cassettes vcrpy's patches were built for, from a fresh start."""
+    built: list[Any] = []
+    real_build = vcr_patch.CassettePatcherBuilder.build
+
+    def counting(self: Any) -> Any:
+        built.append(self._cassette)
+        return real_build(self)
+
+    monkeypatch.setattr(vcr_patch.CassettePatcherBuilder, "build", counting)
+    monkeypatch.setattr(vcr_cassette, "_shared", None)
+    return built
+
+
+def test_the_patches_are_built_once_and_answer_for_the_cassette_active_now(
+    cassette: Path, tmp_path: Path, client: SessionsClient, builds: list[Any]
+) -> None:
+    first, second = _recording(cassette), _recording(_other_cassette(tmp_path))
+    with activated(first, {}):
+        assert client.get("sesh_1").body == {"n": 1}
+    assert http.client.HTTPConnection is vcr_patch._HTTPConnection
+    with activated(second, {}):
+        assert client.get("sesh_1").body == {"other": 1}
+        assert client.get("sesh_4").body == {"other": 4}
+    third = _recording(cassette)
+    with activated(third, {}):
+        assert client.get("sesh_4").body == {"n": 4}
+    assert len(builds) == 1
+    assert [len(r.played) for r in (first, second, third)] == [1, 2, 1]
+    assert http.client.HTTPConnection is vcr_patch._HTTPConnection
+
+
+def test_a_miss_is_the_active_cassettes_miss(
+    cassette: Path, tmp_path: Path, client: SessionsClient, builds: list[Any]
+) -> None:
+    with activated(_recording(cassette), {}):
+        client.get("sesh_1")
+    second = _recording(_other_cassette(tmp_path))
+    with activated(second, {}), pytest.raises(Exception, match="sesh_9"):
+        client.get("sesh_9")
+    assert len(second.misses) == 1
+    assert "sesh_9" in second.misses[0]
+    assert len(builds) == 1
+
+
+def test_a_cassette_activated_inside_another_gets_patches_of_its_own(
+    cassette: Path, tmp_path: Path, client: SessionsClient, builds: list[Any]
+) -> None:
+    outer, inner = _recording(cassette), _recording(_other_cassette(tmp_path))
+    with activated(outer, {}):
+        assert client.get("sesh_1").body == {"n": 1}
+        with activated(inner, {}):
+            assert client.get("sesh_2").body == {"other": 2}
+        assert client.get("sesh_3").body == {"n": 3}
+    assert len(builds) == 2
+    assert isinstance(builds[1], vcr_cassette.HlCassette)  # bound to the inner one itself
+    assert [len(outer.played), len(inner.played)] == [2, 1]
+    assert http.client.HTTPConnection is vcr_patch._HTTPConnection
+
+
+def test_custom_patches_get_patches_of_their_own(cassette: Path, builds: list[Any]) -> None:
+    from vcr.stubs import VCRHTTPConnection
+
+    holder: Any = types.ModuleType("holder")
+    holder.HTTPConnection = http.client.HTTPConnection
+    config = {"custom_patches": ((holder, "HTTPConnection", VCRHTTPConnection),)}
+    with activated(_recording(cassette), config):
+        assert isinstance(holder.HTTPConnection.cassette, vcr_cassette.HlCassette)
+    assert holder.HTTPConnection is http.client.HTTPConnection
+    assert vcr_cassette._shared is None
+    assert len(builds) == 1
+
+
+def test_the_shared_patches_are_built_again_when_a_module_changes(
+    cassette: Path, builds: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with activated(_recording(cassette), {}):
+        pass
+    shared = vcr_cassette._shared
+    assert shared is not None
+    assert shared.still_valid(shared.key)
+    name = next(n for n, module in shared.sources if module is http.client)
+    with monkeypatch.context() as m:
+        m.setitem(sys.modules, name, types.ModuleType(name))  # reimported, as pytester may
+        assert not shared.still_valid(shared.key)
+    monkeypatch.setitem(sys.modules, "pyreqwest", types.ModuleType("pyreqwest"))  # appeared
+    with activated(_recording(cassette), {}):
+        pass
+    assert len(builds) == 2
+    assert vcr_cassette._shared is not shared
+
+
+def test_the_forwarding_cassette_reads_through_and_can_be_copied() -> None:
+    first: Any = types.SimpleNamespace(record_mode="none")
+    second: Any = types.SimpleNamespace()
+    current = vcr_cassette._Current(first)
+    assert current.record_mode == "none"
+    current.cassette = second
+    with pytest.raises(AttributeError):
+        _ = current.record_mode
+    assert copy.copy(current).cassette is second  # no endless __getattr__ while copying
 
 
 # -- Recording: positions, not scans ---------------------------------------------------------

@@ -8,25 +8,28 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from hl_testkit.cassettes import store
 from hl_testkit.contract.schemas import Route, SchemaSet
-from hl_testkit.drift import command as diff_command
 from hl_testkit.drift.diff import Ignores
 from hl_testkit.errors import HlTestkitError
-from hl_testkit.recording import marker, paths
-from hl_testkit.recording.marker import MarkerOptions
 from hl_testkit.recording.network import NetworkGuard
-from hl_testkit.recording.recorder import Recording, SaveResult, activated
 from hl_testkit.recording.summary import RunStats
 from hl_testkit.recording.target import Endpoint, Target
-from hl_testkit.recording.unreachable import at_test_line
-from hl_testkit.recording.validation import SchemaOutcome, check_recording
 from hl_testkit.secrets import scrub
 from hl_testkit.settings import Settings, record_mode_for_test
+
+if TYPE_CHECKING:
+    from hl_testkit.recording.marker import MarkerOptions
+    from hl_testkit.recording.recorder import Recording, SaveResult
+    from hl_testkit.recording.validation import SchemaOutcome
+
+# What only a test needs (the recorder, marker, paths, validation, the drift lines of a
+# re-record) is imported where it is used: `HlRun.start` runs in every process, an
+# xdist controller included, which runs no test.
 
 
 @dataclass
@@ -76,6 +79,8 @@ def item_failed(item: pytest.Item) -> bool:
 
 def marker_options(item: pytest.Item) -> MarkerOptions:
     """`@pytest.mark.hl_cassette(...)` on `item`, checked (see `hl_testkit.recording.marker`)."""
+    from hl_testkit.recording import marker
+
     return marker.parse(item.get_closest_marker("hl_cassette"))
 
 
@@ -98,6 +103,8 @@ def use_cassette(
     """The story of one cassette test: load the cassette (and apply the age policy),
     run the test with the guard on and vcrpy active, check the bodies, save, and
     give the verdict."""
+    from hl_testkit.recording.recorder import activated
+
     options = marker_options(item)
     schemas = _schemas_for(run, options.schema)
     config = dict(vcr_config)
@@ -171,6 +178,8 @@ def _apply_age_policy(run: HlRun, recording: Recording) -> Endpoint | None:
 
 def _guarded(run: HlRun, item: pytest.Item, recording: Recording) -> AbstractContextManager[None]:
     """The network guard for the test: closed in replay, open while recording."""
+    from hl_testkit.recording import paths
+
     return run.guard.scoped(
         "closed" if recording.record_mode == "none" else "open",
         context=f" while {item.nodeid} replays {recording.path}",
@@ -185,6 +194,8 @@ def _check_bodies(
     """Every body against its schema; with --hl-schema-strict, drift into the summary."""
     if schemas is None:
         return None
+    from hl_testkit.recording.validation import check_recording
+
     # The drift report walks every body: only made when it is shown.
     outcome = check_recording(recording, schemas, drift=run.settings.schema_strict)
     if run.settings.schema_strict:
@@ -218,6 +229,9 @@ def new_recording(
     rules: scrub.ScrubRules,
 ) -> Recording:
     """The (not yet loaded) cassette of the test `nodeid`, or the one its marker names."""
+    from hl_testkit.recording import paths
+    from hl_testkit.recording.recorder import Recording
+
     secrets = scrub.known_secrets(
         os.environ,
         run.settings.secret_env,
@@ -256,6 +270,8 @@ def _finish(run: HlRun, recording: Recording, failed: bool) -> SaveResult:
     result = recording.finish(failed)
     run.stats.record(recording, result)
     if result.action == "written" and result.before is not None and not once_added:
+        from hl_testkit.drift import command as diff_command
+
         changes = diff_command.recorded_changes(
             recording.path,
             result.before,
@@ -285,4 +301,6 @@ def short_failure(item: pytest.Item, excinfo: pytest.ExceptionInfo[BaseException
     The frames between the test and us (requests, urllib3, vcrpy) only hide
     the message; the message already says what to do.
     """
+    from hl_testkit.recording.unreachable import at_test_line
+
     return str(excinfo.value) + at_test_line(item, excinfo)

@@ -39,6 +39,16 @@ client's compressed bodies are, and replayed as such.
 Activation: vcrpy's patch builder tries to import each optional HTTP library
 (boto3, httplib2, tornado, ...) for every cassette; the groups whose library is
 not installed are passed as `skip_patchers` (they would patch nothing).
+
+Shared patches: building vcrpy's patches (a stub subclass per connection class,
+a closure per async client, and a failed `import` of each optional library
+that is not installed, searched for along sys.path) cost a millisecond a test,
+ten times what switching them on and off costs. They are built once, answering
+for a `_Current` that hands every question to the cassette active now, and
+switched on for each test; built again when vcrpy or a patched module was
+reimported or an optional HTTP library appeared (as `reset_triples`). A test
+with `custom_patches`, or a cassette activated while the shared patches are on
+(a nested in-process pytest run), gets patches of its own, as before.
 """
 
 from __future__ import annotations
@@ -50,6 +60,7 @@ import importlib.util
 import sys
 import types
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from unittest import mock
 
@@ -398,8 +409,7 @@ def patched(recording: Recording, vcr_config: dict[str, Any]) -> Iterator[HlCass
         cassette.request_hooks or cassette.response_hooks
     )
     with contextlib.ExitStack() as stack:
-        for patcher in CassettePatcherBuilder(cassette).build():
-            stack.enter_context(patcher)
+        stack.enter_context(_patches_on(cassette))
         stack.enter_context(_fast_force_reset())
         stack.enter_context(_aiohttp_records_decoded())
         if recording.direct_replay:  # a test's own requests clients skip vcrpy too
@@ -408,3 +418,83 @@ def patched(recording: Recording, vcr_config: dict[str, Any]) -> Iterator[HlCass
             yield cassette
         finally:
             recording.direct_replay = recording.direct_record = False
+
+
+class _Current:
+    """What the shared patches take for their cassette: whichever one is active now."""
+
+    def __init__(self, cassette: HlCassette) -> None:
+        self.cassette = cassette
+
+    def __getattr__(self, name: str) -> Any:  # vcrpy's stubs only read the cassette
+        try:
+            cassette = self.__dict__["cassette"]
+        except KeyError:  # not initialised (a copy being made): no recursion
+            raise AttributeError(name) from None
+        return getattr(cassette, name)
+
+
+@dataclass
+class _SharedPatches:
+    key: tuple[Any, ...]
+    patchers: list[Any]
+    #: The modules the patched targets come from, as they were when built.
+    sources: list[tuple[str, Any]]
+    current: _Current
+    active: bool = False
+
+    def still_valid(self, key: tuple[Any, ...]) -> bool:
+        return key == self.key and all(sys.modules.get(n) is m for n, m in self.sources)
+
+
+_shared: _SharedPatches | None = None
+
+
+def _source_of(target: Any) -> str:
+    return target.__name__ if isinstance(target, types.ModuleType) else str(target.__module__)
+
+
+def _shared_patches(cassette: HlCassette) -> _SharedPatches | None:
+    """The session's patches, now answering for `cassette`; None when it needs its own."""
+    global _shared
+    if cassette.custom_patches:
+        return None
+    key = (id(vcr_patch), tuple(getattr(cassette, "skip_patchers", ())), _present())
+    shared = _shared
+    if shared is not None and shared.still_valid(key):
+        if shared.active:
+            return None
+        shared.current.cassette = cassette
+        return shared
+    current = _Current(cassette)
+    patchers = list(CassettePatcherBuilder(current).build())
+    sources: dict[str, Any] = {}
+    for patcher in patchers:
+        getter = getattr(patcher, "getter", None)
+        if getter is not None:
+            name = _source_of(getter())
+            sources[name] = sys.modules.get(name)
+    _shared = _SharedPatches(key, patchers, list(sources.items()), current)
+    return _shared
+
+
+@contextlib.contextmanager
+def _patches_on(cassette: HlCassette) -> Iterator[None]:
+    """vcrpy's patches on for `cassette`: the shared ones where they can be."""
+    shared = _shared_patches(cassette)
+    patchers = CassettePatcherBuilder(cassette).build() if shared is None else shared.patchers
+    if shared is not None:
+        shared.active = True
+    try:
+        with contextlib.ExitStack() as stack:
+            for patcher in patchers:
+                stack.enter_context(patcher)
+            yield
+    finally:
+        if shared is not None:
+            shared.active = False
+            for patcher in shared.patchers:
+                # A ConnectionRemover has closed this test's connections: forget their pools.
+                kept = getattr(patcher, "_connection_pool_to_connections", None)
+                if isinstance(kept, dict):
+                    kept.clear()
