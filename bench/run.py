@@ -216,9 +216,13 @@ METHOD = """## How it is measured, and why these floors
   corpus of valid and broken bodies and 20,000 fuzzed date-times.
 - **Suite** (`bench/bench_suite.py`): three generated projects, 200 tests of 3 requests each,
   the same test bodies; wall time of whole `pytest -q` subprocesses, serial (`-p no:xdist`)
-  and `-n 2`, after one warm-up run each, runs interleaved. Each tool loads its own plugin
-  only (`-p no:recording` / `-p no:hl_testkit`). Bytecode caches are on for every tool
-  (installed packages ship theirs; `PYTHONDONTWRITEBYTECODE` is dropped for these runs).
+  and `-n 2`, after one warm-up run each, runs interleaved. Each tool runs as in a project
+  where only it is installed: plugin autoloading off (`PYTEST_DISABLE_PLUGIN_AUTOLOAD=1`),
+  its own plugin and xdist's loaded by name (`-p hl_testkit.plugin`,
+  `-p pytest_recording.plugin`, `-p xdist.plugin`); the `-n 2` runs of hl-testkit and
+  pytest-recording are also shown with every plugin of this repository's venv autoloaded
+  (schemathesis, hypothesis, anyio), as measured before. Bytecode caches are on for every
+  tool (installed packages ship theirs; `PYTHONDONTWRITEBYTECODE` is dropped for these runs).
 """
 
 
