@@ -20,7 +20,7 @@ from hl_testkit.cassettes.file import (
     RecordedRequest,
     RecordedResponse,
 )
-from hl_testkit.drift.diff import IgnoreError, Ignores
+from hl_testkit.drift.ignores import IgnoreError, Ignores
 
 API = "https://api.humanloop.com/v4"
 

@@ -25,7 +25,8 @@ from hl_testkit.cassettes import file as cassette_file
 from hl_testkit.cassettes.file import CassetteData
 from hl_testkit.contract.schemas import SchemaSet
 from hl_testkit.drift import format as diff_format
-from hl_testkit.drift.diff import DiffReport, Ignores, diff_cassettes
+from hl_testkit.drift.diff import DiffReport, diff_cassettes
+from hl_testkit.drift.ignores import Ignores
 from hl_testkit.drift.ini import INI_KEY, ini_ignores
 from hl_testkit.errors import HlTestkitError
 from hl_testkit.secrets import scrub

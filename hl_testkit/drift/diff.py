@@ -22,8 +22,7 @@ scrubbed; the formatters scrub again for secrets known to this process.
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,7 +31,8 @@ from hl_testkit.cassettes import matching
 from hl_testkit.cassettes.file import CassetteData, Headers, Interaction
 from hl_testkit.contract.check import UNPARSED, check_interaction
 from hl_testkit.contract.schemas import SchemaSet, json_path
-from hl_testkit.errors import HlTestkitError
+from hl_testkit.drift.ignores import IgnoreError as IgnoreError
+from hl_testkit.drift.ignores import Ignores as Ignores
 
 #: The kinds of change, in the words the reports use.
 ADDED = "interaction added"
@@ -51,12 +51,6 @@ ITEM_REMOVED = "item removed"
 BODY = "body changed"
 SCHEMA = "schema violation"
 UNKNOWN_PROPERTY = "unknown property"
-
-_ROOTS = ("status", "headers", "body", "request.headers")
-
-
-class IgnoreError(HlTestkitError, ValueError):
-    """An `--ignore` / `hl_diff_ignore` path that cannot be used."""
 
 
 @dataclass(frozen=True)
@@ -110,55 +104,6 @@ class DiffReport:
 
 
 # -- ignored paths ----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Ignores:
-    """Paths whose changes do not count: `body.created_at`, `body.records[*].id`.
-
-    `*` is any one property name, `[*]` any array index, `**` anything; a path
-    also covers everything beneath it. Header names ignore case.
-    """
-
-    patterns: tuple[str, ...] = ()
-    _regex: re.Pattern[str] | None = field(default=None, compare=False, repr=False)
-
-    @classmethod
-    def of(cls, patterns: Iterable[str], source: str = "--ignore") -> Ignores:
-        cleaned = tuple(p.strip() for p in patterns if p.strip())
-        for pattern in cleaned:
-            if not any(pattern == r or pattern.startswith((r + ".", r + "[")) for r in _ROOTS):
-                raise IgnoreError(
-                    f"{source} {pattern!r}: a path starts with {', '.join(_ROOTS)} "
-                    "(e.g. body.created_at or body.records[*].id)"
-                )
-        if not cleaned:
-            return cls()
-        regex = re.compile("|".join(f"(?:{_translate(p)})" for p in cleaned))
-        return cls(cleaned, regex)
-
-    def covers(self, path: str) -> bool:
-        if self._regex is None:
-            return False
-        if path.startswith(("headers.", "request.headers.")):
-            path = path.lower()
-        return self._regex.match(path) is not None
-
-
-def _translate(pattern: str) -> str:
-    if pattern.startswith(("headers.", "request.headers.")):
-        pattern = pattern.lower()  # header names ignore case; `covers` lowers them too
-    out = ""
-    for token in re.split(r"(\*\*|\[\*\]|\*)", pattern):
-        if token == "**":
-            out += ".*"
-        elif token == "[*]":
-            out += r"\[\d+\]"
-        elif token == "*":
-            out += r"[^.\[]+"
-        else:
-            out += re.escape(token)
-    return out + r"(?:$|[.\[])"  # the path itself, or anything beneath it
 
 
 # -- comparing ---------------------------------------------------------------------
@@ -216,12 +161,15 @@ def _in_order(pairs: list[tuple[int, int]]) -> set[int]:
     return kept
 
 
+_NO_IGNORES = Ignores()  # frozen: one shared default is safe
+
+
 def diff_cassettes(
     path: str,
     old: CassetteData | None,
     new: CassetteData | None,
     schemas: SchemaSet,
-    ignores: Ignores = Ignores(),  # frozen: one shared default is safe
+    ignores: Ignores = _NO_IGNORES,
 ) -> CassetteDiff | None:
     """What differs between two versions of one cassette; None when nothing does.
 

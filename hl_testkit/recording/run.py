@@ -14,7 +14,7 @@ import pytest
 
 from hl_testkit.cassettes import store
 from hl_testkit.contract.schemas import Route, SchemaSet
-from hl_testkit.drift.diff import Ignores
+from hl_testkit.drift.ignores import Ignores
 from hl_testkit.errors import HlTestkitError
 from hl_testkit.recording.network import NetworkGuard
 from hl_testkit.recording.summary import RunStats
