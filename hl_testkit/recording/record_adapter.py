@@ -39,9 +39,9 @@ import requests
 import urllib3
 from requests.adapters import BaseAdapter, HTTPAdapter
 from requests.utils import select_proxy
-from urllib3._collections import HTTPHeaderDict
 from urllib3.exceptions import ProtocolError, ReadTimeoutError
 
+from hl_testkit.cassettes import canonical
 from hl_testkit.recording import vcr_cassette
 from hl_testkit.recording.recorder import Recording
 from hl_testkit.recording.replay_adapter import build_response
@@ -127,14 +127,9 @@ def _as_urllib3_sees_it(
     """What urllib3 makes of vcrpy's `VCRHTTPResponse` for `answer`: its headers in
     recorded order, Transfer-Encoding dropped (the body is whole), the raw body to
     decode."""
-    headers = HTTPHeaderDict()
-    for name, values in answer["headers"].items():
-        if name.upper() != "TRANSFER-ENCODING":
-            for value in values:
-                headers.add(name, value)  # type: ignore[no-untyped-call]
     return urllib3.HTTPResponse(
         body=io.BytesIO(answer["body"]["string"]),
-        headers=headers,
+        headers=canonical.header_pairs(answer["headers"]),  # type: ignore[arg-type]  # urllib3 takes pairs (repeats kept)
         status=raw.status,
         reason=raw.reason,
         version=raw.version,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import importlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -165,6 +165,19 @@ class Recording:
             "leads there; nothing was sent or recorded. Check the id, or use the sessions "
             "fixture (SessionsClient), which encodes or refuses such ids."
         )
+
+    def answer(
+        self, method: str, uri: str, body: bytes | str | None, headers: Mapping[str, Any]
+    ) -> Interaction:
+        """The recorded answer to a live request, as replay gives it: refused if it leaves
+        the API, the miss raised if there is none left."""
+        self.refuse_outside_base(method, uri)
+        # Headers only decode a body: the copy is made only for one.
+        key = self.key_of(method, uri, body, dict(headers) if body else {})
+        interaction = self.take(key)
+        if interaction is None:
+            raise self.miss(key)
+        return interaction
 
     def refuse(self, message: str) -> ApiBoundaryError:
         """The error for a request that would leave the API; the test fails even if it

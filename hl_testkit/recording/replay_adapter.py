@@ -58,11 +58,7 @@ class ReplayAdapter(BaseAdapter):
     ) -> requests.Response:
         recording = self.recording
         method, url, body = request.method or "GET", request.url or "", request.body
-        recording.refuse_outside_base(method, url)
-        key = recording.key_of(method, url, body, dict(request.headers))
-        interaction = recording.take(key)
-        if interaction is None:
-            raise recording.miss(key)
+        interaction = recording.answer(method, url, body, request.headers)
         return build_response(request, interaction.response, self)
 
     def close(self) -> None:  # nothing is held open
@@ -77,12 +73,11 @@ def response_headers(recorded: RecordedResponse) -> dict[str, str]:
     """
     out: dict[str, str] = {}
     lowered: dict[str, str] = {}
-    for name, values in canonical.replay_headers(recorded.headers, recorded.body).items():
-        if name.lower() == "transfer-encoding":
-            continue
+    for name, value in canonical.header_pairs(
+        canonical.replay_headers(recorded.headers, recorded.body)
+    ):
         first = lowered.setdefault(name.lower(), name)  # urllib3 keeps the first spelling
-        joined = ", ".join(values)
-        out[first] = f"{out[first]}, {joined}" if first in out else joined
+        out[first] = f"{out[first]}, {value}" if first in out else value
     return out
 
 

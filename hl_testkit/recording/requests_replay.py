@@ -7,7 +7,7 @@ urllib3's pool, vcrpy's connection stub, a vcrpy `Request`, `HlCassette` and a
 the answer. While `Recording.direct_replay` holds (record mode `none`, no request
 hook), `HTTPAdapter.send` is swapped, as `responses` does, for one that answers a
 request for the recording's base URL as `HlCassette` would, with the same
-bookkeeping (`Recording.take`, `Recording.miss`, the boundary refusal), and hands
+bookkeeping (`Recording.answer`: the boundary refusal, `take`, `miss`), and hands
 requests the raw response vcrpy's path hands it: urllib3's `HTTPResponse` over the
 recorded body with the recorded headers (Content-Encoding decoded by urllib3 as
 before, `raw.read()`, `stream=True`, `raw.headers`), turned into a `Response` by
@@ -145,28 +145,13 @@ def _send(
     self.add_headers(  # type: ignore[no-untyped-call]  # a subclass may add some, as before
         request, stream=stream, timeout=timeout, verify=verify, cert=cert, proxies=proxies
     )
-    recording, base = entry.recording, entry.base
+    recording = entry.recording
     method, url, body = request.method or "GET", request.url or "", request.body
     if isinstance(body, str):
         body = body.encode("utf-8")  # as vcrpy's Request holds it
-    if not surely_inside(url[len(base) :]):
-        recording.refuse_outside_base(method, url)
-    # Headers only decode a body: the copy is made only for one.
-    key = recording.key_of(method, url, body, dict(request.headers) if body else {})
-    interaction = recording.take(key)
-    if interaction is None:
-        raise recording.miss(key)
+    interaction = recording.answer(method, url, body, request.headers)
     raw = raw_response(interaction.response, method, self.max_retries)
     return self.build_response(request, raw)  # type: ignore[no-untyped-call,no-any-return]
-
-
-def surely_inside(rest: str) -> bool:
-    """Is a URL that is `rest` after the base URL surely under the base path, so that
-    `Recording.refuse_outside_base` would let it pass? A path with no `.` and no `%`
-    (so no dot segment, plain or encoded) below the base path is; any other is left to
-    it (its resolving costs a fifth of a replayed call)."""
-    path = rest.partition("?")[0]
-    return len(path) > 1 and path[0] == "/" and "." not in path and "%" not in path
 
 
 def _direct(
@@ -203,12 +188,7 @@ def _one_timeout_ok(value: Any) -> bool:
 
 def raw_response(recorded: RecordedResponse, method: str, retries: Any) -> HTTPResponse:
     """urllib3's response over the recorded answer, as urllib3 1 makes it from vcrpy's."""
-    pairs = [
-        (name, value)
-        for name, values in canonical.replay_headers(recorded.headers, recorded.body).items()
-        if name.lower() != "transfer-encoding"  # vcrpy drops it: the body is whole
-        for value in values
-    ]
+    pairs = canonical.header_pairs(canonical.replay_headers(recorded.headers, recorded.body))
     body = RecordedBody(recorded.body)
     # requests reads cookies from the original response (as vcrpy's path gives it, the
     # body itself), twice per response: without one a response with no cookie to give
