@@ -57,6 +57,10 @@ VOLATILE_RESPONSE_HEADERS = frozenset(
 KEPT_REQUEST_HEADERS = frozenset({"accept", "content-type"})
 
 
+#: The port a URL leaves out for its scheme.
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
 def is_loopback(host: str | None) -> bool:
     return bool(host) and (host in LOOPBACK_HOSTS or str(host).startswith("127."))
 
@@ -75,7 +79,7 @@ def canonical_uri(uri: str, base_url: str) -> str:
     if is_loopback(host):
         netloc = "localhost"
     else:
-        default = {"http": 80, "https": 443}.get(parts.scheme)
+        default = DEFAULT_PORTS.get(parts.scheme)
         netloc = host if parts.port in (None, default) else f"{host}:{parts.port}"
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
 
@@ -88,7 +92,7 @@ def api_prefix(stored_uri: str) -> str:
 
 
 def _origin(parts: SplitResult) -> tuple[str, str, int | None]:
-    default = {"http": 80, "https": 443}.get(parts.scheme.lower())
+    default = DEFAULT_PORTS.get(parts.scheme.lower())
     try:
         port = parts.port or default
     except ValueError:

@@ -46,8 +46,6 @@ from hl_testkit.recording import vcr_cassette
 from hl_testkit.recording.recorder import Recording
 from hl_testkit.recording.replay_adapter import build_response
 
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
 
 class RecordAdapter(HTTPAdapter):
     """Sends for real and records into `recording` (modes once, new_episodes, all, rewrite)."""
@@ -116,7 +114,8 @@ def stub_uri(request: requests.PreparedRequest) -> str:
     `path_url`, from the same split)."""
     parts = urlsplit(request.url or "")
     scheme = parts.scheme or "http"
-    port = f":{parts.port}" if parts.port and parts.port != _DEFAULT_PORTS.get(scheme) else ""
+    default = canonical.DEFAULT_PORTS.get(scheme)
+    port = f":{parts.port}" if parts.port and parts.port != default else ""
     query = f"?{parts.query}" if parts.query else ""
     return f"{scheme}://{parts.hostname}{port}{parts.path or '/'}{query}"
 

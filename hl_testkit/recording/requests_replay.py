@@ -85,7 +85,7 @@ def direct_base(base_url: str) -> str | None:
     such a request would not be its URL (an explicit default port)."""
     base = base_url.rstrip("/")
     parts = urlsplit(base)
-    if parts.port is not None and parts.port == {"http": 80, "https": 443}.get(parts.scheme):
+    if parts.port is not None and parts.port == canonical.DEFAULT_PORTS.get(parts.scheme):
         return None
     return base
 

@@ -59,7 +59,7 @@ import functools
 import importlib.util
 import sys
 import types
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from unittest import mock
@@ -284,17 +284,26 @@ def reset_triples() -> list[_Triple]:
     global _resets
     if _resets is not None:
         key, triples, modules = _resets
-        if key == (id(vcr_patch), _present()) and all(
-            sys.modules.get(name) is module for name, module in modules
-        ):
+        if key == (id(vcr_patch), _present()) and _unchanged(modules):
             return triples
     triples = [(p.getter(), p.attribute, p.new) for p in vcr_patch.reset_patchers()]
-    sources: dict[str, Any] = {}
-    for target, _, _ in triples:
-        name = target.__name__ if isinstance(target, types.ModuleType) else target.__module__
-        sources[name] = sys.modules.get(name)
-    _resets = ((id(vcr_patch), _present()), triples, list(sources.items()))
+    _resets = ((id(vcr_patch), _present()), triples, _modules_of(t for t, _, _ in triples))
     return triples
+
+
+def _modules_of(targets: Iterable[Any]) -> list[tuple[str, Any]]:
+    """The modules `targets` (modules or classes) come from, as `sys.modules` holds them
+    now: what was built on them is stale once one is reimported."""
+    names = dict.fromkeys(_source_of(target) for target in targets)
+    return [(name, sys.modules.get(name)) for name in names]
+
+
+def _unchanged(modules: list[tuple[str, Any]]) -> bool:
+    return all(sys.modules.get(name) is module for name, module in modules)
+
+
+def _source_of(target: Any) -> str:
+    return target.__name__ if isinstance(target, types.ModuleType) else str(target.__module__)
 
 
 def _cached_force_reset() -> Callable[[], contextlib.AbstractContextManager[None]]:
@@ -444,14 +453,10 @@ class _SharedPatches:
     active: bool = False
 
     def still_valid(self, key: tuple[Any, ...]) -> bool:
-        return key == self.key and all(sys.modules.get(n) is m for n, m in self.sources)
+        return key == self.key and _unchanged(self.sources)
 
 
 _shared: _SharedPatches | None = None
-
-
-def _source_of(target: Any) -> str:
-    return target.__name__ if isinstance(target, types.ModuleType) else str(target.__module__)
 
 
 def _shared_patches(cassette: HlCassette) -> _SharedPatches | None:
@@ -468,13 +473,9 @@ def _shared_patches(cassette: HlCassette) -> _SharedPatches | None:
         return shared
     current = _Current(cassette)
     patchers = list(CassettePatcherBuilder(current).build())
-    sources: dict[str, Any] = {}
-    for patcher in patchers:
-        getter = getattr(patcher, "getter", None)
-        if getter is not None:
-            name = _source_of(getter())
-            sources[name] = sys.modules.get(name)
-    _shared = _SharedPatches(key, patchers, list(sources.items()), current)
+    getters = (getattr(patcher, "getter", None) for patcher in patchers)
+    sources = _modules_of(getter() for getter in getters if getter is not None)
+    _shared = _SharedPatches(key, patchers, sources, current)
     return _shared
 
 
