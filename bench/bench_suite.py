@@ -138,33 +138,33 @@ def generate(root: Path, tests: int, exchanges: dict[int, c.Exchange]) -> dict[s
     return projects
 
 
-#: Each tool's own pytest plugin, loaded by name: plugin autoloading is off (see `command`).
+#: Each tool's pytest plugin: (its module, loaded by name when autoloading is off; its
+#: entry point's name, switched off by name for the other tools when autoloading is on).
 PLUGINS = {
-    "hl-testkit": ["-p", "hl_testkit.plugin"],
-    "pytest-recording": ["-p", "pytest_recording.plugin", "--record-mode=none"],
-    "responses": [],  # no pytest plugin: `@responses.activate` in the tests
+    "hl-testkit": ("hl_testkit.plugin", "hl_testkit"),
+    "pytest-recording": ("pytest_recording.plugin", "recording"),
 }
+#: What each tool is run with, either way.
+OPTIONS = {"pytest-recording": ["--record-mode=none"]}
 
 
 def command(tool: str, workers: int, autoload: bool = False) -> list[str]:
     """`pytest` for `tool`: by default with plugin autoloading off and only the tool's own
-    plugin (and xdist's for -n) loaded, as in a project where only that tool is installed;
-    `autoload` loads every plugin installed here (schemathesis, hypothesis, anyio, ...), the
-    other tools' switched off by name."""
-    cmd = [c.python(), "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    plugin (and xdist's for -n) loaded, as in a project where only that tool is installed
+    (`responses` has none: `@responses.activate` in the tests); `autoload` loads every
+    plugin installed here (schemathesis, hypothesis, anyio, ...), the other tools' switched
+    off by name."""
+    cmd = [c.python(), "-m", "pytest", "-q", "-p", "no:cacheprovider", *OPTIONS.get(tool, [])]
     if autoload:
-        others = [t for t in ("hl_testkit", "recording") if t != _ENTRY_POINTS.get(tool)]
+        others = [name for other, (_, name) in PLUGINS.items() if other != tool]
         cmd += [arg for name in others for arg in ("-p", f"no:{name}")]
-        cmd += PLUGINS[tool][2:]
     else:
-        cmd += PLUGINS[tool]
+        if tool in PLUGINS:
+            cmd += ["-p", PLUGINS[tool][0]]
         if workers:
             cmd += ["-p", "xdist.plugin"]
     cmd += ["-n", str(workers)] if workers else ["-p", "no:xdist"]
     return cmd
-
-
-_ENTRY_POINTS = {"hl-testkit": "hl_testkit", "pytest-recording": "recording"}
 
 
 def autoload_env(env: dict[str, str], autoload: bool) -> dict[str, str]:
@@ -213,7 +213,7 @@ def run(quick: bool = False, tests: int = 200, runs: int | None = None) -> dict[
 
         # Plugin import cost: collecting nothing, with and without hl-testkit.
         base = [c.python(), "-m", "pytest", "--co", "-q", "-p", "no:cacheprovider"]
-        loaded = [*base, *PLUGINS["hl-testkit"]]
+        loaded = [*base, "-p", PLUGINS["hl-testkit"][0]]
         imports = {"with hl-testkit": c.Stat(), "without": c.Stat()}
         empty = projects["empty"]
         for _ in range(2):  # warm up
