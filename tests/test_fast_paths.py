@@ -381,3 +381,61 @@ def test_the_sessions_fixture_skips_environment_lookups_only_in_replay(
     replayed = pytester.runpytest("-s")
     replayed.assert_outcomes(passed=1)
     replayed.stdout.fnmatch_lines(["*TRUST none False"])
+
+
+# -- connections kept across tests (the shared patches) -------------------------------------
+
+KEPT_CONNECTIONS = """
+import pytest
+import requests
+import urllib3
+
+
+@pytest.fixture(scope="module")
+def http():
+    with requests.Session() as session:
+        yield session
+
+
+@pytest.fixture(scope="module")
+def pool():
+    return urllib3.PoolManager()
+
+
+def create_twice(hl_cassette, http, pool):
+    headers = {"X-API-KEY": hl_cassette.api_key, "Content-Type": "application/json"}
+    url = hl_cassette.base_url + "/sessions"
+    assert http.post(url, data=b"{}", headers=headers).status_code == 201
+    assert pool.request("POST", url, body=b"{}", headers=headers).status == 201
+    assert len(hl_cassette.recorded) + len(hl_cassette.played) == 2
+
+
+def test_first(hl_cassette, http, pool):
+    create_twice(hl_cassette, http, pool)
+
+
+def test_second(hl_cassette, http, pool):  # the connections the first one opened
+    create_twice(hl_cassette, http, pool)
+"""
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["serial", "xdist"])
+def test_connections_kept_across_tests_record_into_the_current_cassette(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, workers: list[str]
+) -> None:
+    """A module-scoped requests session and urllib3 pool, opened in the first test, are
+    used again in the second, now that the patches are shared between cassettes: the
+    second's exchanges land in its own cassette (not in the first's, already saved), and a
+    strict replay finds every one (invariant 1). It passed with per-cassette patches too:
+    vcrpy drops a cassette's connections from their pools when it ends."""
+    for name in ("HL_RECORD_MODE", "HUMANLOOP_BASE_URL", "HUMANLOOP_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    pytester.makepyfile(test_kept=KEPT_CONNECTIONS)
+    pytester.runpytest("-p", "no:randomly", "--hl-record-mode=once").assert_outcomes(passed=2)
+    cassettes = pytester.path / "cassettes" / "test_kept"
+    for name in ("test_first", "test_second"):
+        data = cassette_file.read(cassettes / f"{name}.yaml")
+        assert data is not None
+        assert [i.recorded_by for i in data.interactions] == [f"test_kept.py::{name}"] * 2
+    replayed = pytester.runpytest("--hl-strict", "--hl-record-mode=none", *workers)
+    replayed.assert_outcomes(passed=2)
