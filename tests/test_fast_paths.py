@@ -200,11 +200,10 @@ def test_the_reset_triples_are_learnt_again_when_a_library_appears(
 def test_patch_groups_of_missing_libraries_are_skipped(
     cassette: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(vcr_cassette, "_not_installed", lambda module: module != "httpx")
     monkeypatch.delitem(sys.modules, "httplib2", raising=False)
+    monkeypatch.delitem(sys.modules, "httpx", raising=False)  # installed, not imported
     skipped = vcr_cassette.absent_groups()
-    assert "httplib2" in skipped
-    assert "httpx" not in skipped
+    assert {"httplib2", "httpx"} <= set(skipped)  # building httpx's group would import it
     monkeypatch.setitem(sys.modules, "httplib2", types.ModuleType("httplib2"))
     assert "httplib2" not in vcr_cassette.absent_groups()  # imported: patched as usual
 
@@ -229,7 +228,8 @@ def builds(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     real_build = vcr_patch.CassettePatcherBuilder.build
 
     def counting(self: Any) -> Any:
-        built.append(self._cassette)
+        if not isinstance(self._cassette, types.SimpleNamespace):  # lazy_clients' own check
+            built.append(self._cassette)
         return real_build(self)
 
     monkeypatch.setattr(vcr_patch.CassettePatcherBuilder, "build", counting)

@@ -36,9 +36,12 @@ the stub's `record_response` appends through `_DecodedByAiohttp`, which drops
 the Content-Encoding of a body aiohttp decoded: stored decoded, as every
 client's compressed bodies are, and replayed as such.
 
-Activation: vcrpy's patch builder tries to import each optional HTTP library
-(boto3, httplib2, tornado, ...) for every cassette; the groups whose library is
-not installed are passed as `skip_patchers` (they would patch nothing).
+Activation: vcrpy is imported by `lazy_clients`, without the optional HTTP
+libraries (aiohttp, httpx, tornado, ...) the process has not imported; the
+groups whose library is not imported are passed as `skip_patchers` (building
+one would import it). A library imported later is patched then: for each
+active cassette until it ends (`_arrived`), and in the shared patches, built
+again as its arrival changes their key.
 
 Shared patches: building vcrpy's patches (a stub subclass per connection class,
 a closure per async client, and a failed `import` of each optional library
@@ -55,8 +58,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import functools
-import importlib.util
+import importlib
 import sys
 import types
 from collections.abc import Callable, Iterable, Iterator
@@ -64,6 +66,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from unittest import mock
 
+# First: it imports vcrpy, without the optional HTTP libraries not imported yet.
+from hl_testkit.recording import lazy_clients
+
+# isort: split
 import vcr
 import vcr.patch as vcr_patch
 import vcr.stubs as vcr_stubs
@@ -111,20 +117,15 @@ _OPTIONAL_GROUPS = {
     "httpx2": "httpx2",
 }
 #: Optional HTTP libraries `reset_patchers()` looks for (their arrival means: ask again).
-_OPTIONAL_MODULES = (*_OPTIONAL_GROUPS.values(), "httpx_curl_cffi", "pyreqwest")
-
-
-@functools.cache
-def _not_installed(module: str) -> bool:
-    return importlib.util.find_spec(module) is None  # a top-level name: nothing is imported
+_OPTIONAL_MODULES = tuple(lazy_clients.OPTIONAL_GROUPS)
 
 
 def absent_groups() -> tuple[str, ...]:
-    """The patch groups to skip: their library is neither imported nor installed."""
+    """The patch groups to skip: their library is not imported. vcrpy imported eagerly has
+    imported every installed one; loaded lazily, one that arrives is patched then
+    (`_arrived`), and building its group now would import it."""
     return tuple(
-        group
-        for group, module in _OPTIONAL_GROUPS.items()
-        if module not in sys.modules and _not_installed(module)
+        group for group, module in _OPTIONAL_GROUPS.items() if sys.modules.get(module) is None
     )
 
 
@@ -286,7 +287,8 @@ def reset_triples() -> list[_Triple]:
         key, triples, modules = _resets
         if key == (id(vcr_patch), _present()) and _unchanged(modules):
             return triples
-    triples = [(p.getter(), p.attribute, p.new) for p in vcr_patch.reset_patchers()]
+    with lazy_clients.holding_back():
+        triples = [(p.getter(), p.attribute, p.new) for p in vcr_patch.reset_patchers()]
     _resets = ((id(vcr_patch), _present()), triples, _modules_of(t for t, _, _ in triples))
     return triples
 
@@ -397,6 +399,7 @@ def _aiohttp_records_decoded() -> Iterator[None]:
 @contextlib.contextmanager
 def patched(recording: Recording, vcr_config: dict[str, Any]) -> Iterator[HlCassette]:
     """vcrpy's patches on, every request answered (or recorded) by `recording`."""
+    lazy_clients.catch_up()  # a library imported unannounced: its originals, before building
     mode = "all" if recording.record_mode == "rewrite" else recording.record_mode
     merged = vcr.VCR(**vcr_config).get_merged_config(path=str(recording.path), record_mode=mode)
     cassette = HlCassette(
@@ -423,10 +426,41 @@ def patched(recording: Recording, vcr_config: dict[str, Any]) -> Iterator[HlCass
         stack.enter_context(_aiohttp_records_decoded())
         if recording.direct_replay:  # a test's own requests clients skip vcrpy too
             stack.enter_context(requests_replay.answering(recording))
+        activation = _Activation(cassette, stack)
+        _active.append(activation)
         try:
             yield cassette
         finally:
+            _active.remove(activation)
             recording.direct_replay = recording.direct_record = False
+
+
+@dataclass
+class _Activation:
+    cassette: HlCassette
+    #: What `patched` exits when the cassette ends: a library's late patches join it.
+    stack: contextlib.ExitStack
+
+
+#: The cassettes active now, outermost first (a nested in-process pytest run's inside).
+_active: list[_Activation] = []
+
+
+def _arrived(library: str) -> None:
+    """`library` was imported (vcrpy's originals for it now saved, `lazy_clients`): patch it
+    for each active cassette, as its activation would have, until that cassette ends."""
+    group = lazy_clients.OPTIONAL_GROUPS[library]
+    for activation in _active:
+        view = _GroupOnly(activation.cassette, group)
+        for patcher in _build(view):
+            getter = getattr(patcher, "getter", None)
+            if getter is not None and lazy_clients.library_of(getter()) == library:
+                activation.stack.enter_context(patcher)
+        if library == "aiohttp":
+            activation.stack.enter_context(_aiohttp_records_decoded())
+
+
+lazy_clients.on_arrival(_arrived)
 
 
 class _Current:
@@ -441,6 +475,15 @@ class _Current:
         except KeyError:  # not initialised (a copy being made): no recursion
             raise AttributeError(name) from None
         return getattr(cassette, name)
+
+
+class _GroupOnly(_Current):
+    """A cassette as vcrpy's patch builder sees it, building one group's patches alone."""
+
+    def __init__(self, cassette: HlCassette, group: str) -> None:
+        super().__init__(cassette)
+        self.skip_patchers = tuple(name for name in vcr_patch.PATCHER_NAMES if name != group)
+        self.custom_patches = ()
 
 
 @dataclass
@@ -472,18 +515,24 @@ def _shared_patches(cassette: HlCassette) -> _SharedPatches | None:
         shared.current.cassette = cassette
         return shared
     current = _Current(cassette)
-    patchers = list(CassettePatcherBuilder(current).build())
+    patchers = _build(current)
     getters = (getattr(patcher, "getter", None) for patcher in patchers)
     sources = _modules_of(getter() for getter in getters if getter is not None)
     _shared = _SharedPatches(key, patchers, sources, current)
     return _shared
 
 
+def _build(cassette: Any) -> list[Any]:
+    """vcrpy's patches for `cassette`, without importing a library that is not imported."""
+    with lazy_clients.holding_back():
+        return list(CassettePatcherBuilder(cassette).build())
+
+
 @contextlib.contextmanager
 def _patches_on(cassette: HlCassette) -> Iterator[None]:
     """vcrpy's patches on for `cassette`: the shared ones where they can be."""
     shared = _shared_patches(cassette)
-    patchers = CassettePatcherBuilder(cassette).build() if shared is None else shared.patchers
+    patchers = _build(cassette) if shared is None else shared.patchers
     if shared is not None:
         shared.active = True
     try:
