@@ -288,9 +288,10 @@ def report(
             "was taken before; it is shown, not targeted",
             "with -n 2, xdist starts three processes (a controller and two workers) on two "
             "cores, each paying pytest's start-up before any test, and each worker imports "
-            "vcrpy (which imports aiohttp and httpx when they are installed) for both "
-            "hl-testkit and pytest-recording: on a suite this short that fixed cost is most "
-            "of the wall time, so the -n 2 ratio stays nearer 1 than the serial one",
+            "vcrpy for both hl-testkit and pytest-recording (pytest-recording's also imports "
+            "aiohttp and httpx, installed here, to patch them; hl-testkit's only when a test "
+            "imports them): on a suite this short that fixed cost is most of the wall time, "
+            "so the -n 2 ratio stays nearer 1 than the serial one",
             floor_note,
         ],
         "data": {

@@ -84,9 +84,10 @@ def import_cost(runs: int = 7) -> dict[str, Any]:
         '"import pytest; import hl_testkit.plugin"`',
         "table": c.table(["imported package (self times summed)", "median"], rows_out),
         "notes": [
-            "vcrpy (and aiohttp, httpx it patches), requests, jsonschema, referencing, "
-            "jsonschema-rs, the stand-in and the scenario machinery are not imported at "
-            "plugin import: they load with the first test (or scenario file) that needs them.",
+            "vcrpy, requests, jsonschema, referencing, jsonschema-rs, the stand-in and the "
+            "scenario machinery are not imported at plugin import: they load with the first "
+            "test (or scenario file) that needs them; the HTTP clients vcrpy patches (aiohttp, "
+            "httpx, ...) only when a test imports them.",
         ],
         "data": {"total_ms": total, "packages": {k: statistics.median(v) for k, v in biggest}},
     }
