@@ -22,9 +22,11 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from tests import test_aiohttp_compressed as compressed
 from tests.json_api import json_api
 
 CLIENTS = ("httpx", "aiohttp")
+compressed_api = compressed.compressed_api  # its loopback API, a fixture here too
 
 
 @pytest.fixture
@@ -441,6 +443,73 @@ def test_a_library_imported_unannounced_is_merged_on_the_next_activation() -> No
         lazy_clients.catch_up()  # what vcr_cassette.patched does first
         assert vcr.patch._HttpxHttpTransport_handle_request is httpx.HTTPTransport.handle_request
         assert lazy_clients._watch in sys.meta_path
+        print("merged")
+        """,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "merged" in result.stdout
+
+
+def test_aiohttp_first_imported_inside_a_test_stores_compressed_bodies_decoded(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, compressed_api: list[str]
+) -> None:
+    """The arrival also brings `vcr_cassette`'s aiohttp fix (a body aiohttp decoded is
+    stored without its Content-Encoding), as when aiohttp was imported first."""
+    base = compressed_api.pop(0)
+    first_import = "    assert 'aiohttp' not in sys.modules\n    import aiohttp\n\n"
+    inside = compressed.AIOHTTP_TEST.replace("import aiohttp\n", "", 1)
+    inside = inside.replace("    async def get():", first_import + "    async def get():")
+    pytester.makepyfile(test_aio="import sys\n" + inside.format(base=base))
+    _alone(pytester, monkeypatch, "--hl-record-mode=once").assert_outcomes(passed=3)
+    for coding in compressed.CODINGS:
+        path = pytester.path / "cassettes" / "test_aio" / f"test_get[{coding}].yaml"
+        (interaction,) = yaml.safe_load(path.read_text(encoding="utf-8"))["interactions"]
+        assert interaction["response"]["body"] == {"json": compressed.payload(coding)}
+        assert "content-encoding" not in {h.lower() for h in interaction["response"]["headers"]}
+    compressed_api.clear()
+    _alone(pytester, monkeypatch).assert_outcomes(passed=3)
+    assert compressed_api == []
+
+
+FAKE_CURL = """
+import httpx
+
+
+class CurlTransport(httpx.HTTPTransport):
+    def handle_request(self, request):
+        return super().handle_request(request)
+
+
+class AsyncCurlTransport(httpx.AsyncHTTPTransport):
+    async def handle_async_request(self, request):
+        return await super().handle_async_request(request)
+"""
+
+
+def test_a_library_importing_another_held_back_one_gets_both_merged(tmp_path: Path) -> None:
+    # A stand-in for httpx-curl-cffi (not installed here), which imports httpx itself.
+    (tmp_path / "httpx_curl_cffi").mkdir()
+    (tmp_path / "httpx_curl_cffi" / "__init__.py").write_text(FAKE_CURL, encoding="utf-8")
+    result = _run(
+        tmp_path,
+        """
+        import sys
+        from hl_testkit.recording import lazy_clients, vcr_cassette
+        import vcr.patch as patch
+
+        assert {"httpx", "httpx_curl_cffi"} <= lazy_clients.held_back()
+        import httpx_curl_cffi as curl
+        import httpx
+
+        assert patch._HttpxCurlTransport_handle_request is curl.CurlTransport.handle_request
+        assert patch._HttpxHttpTransport_handle_request is httpx.HTTPTransport.handle_request
+        for name in [name for name in sys.modules if name.partition(".")[0] == "httpx"]:
+            del sys.modules[name]
+        import httpx as again  # httpx alone, a new module: its own originals replaced
+
+        assert again is not httpx
+        assert patch._HttpxHttpTransport_handle_request is again.HTTPTransport.handle_request
+        assert patch._HttpxCurlTransport_handle_request is curl.CurlTransport.handle_request
         print("merged")
         """,
     )

@@ -38,22 +38,22 @@ import importlib.util
 import sys
 import threading
 import types
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from hl_testkit.errors import HlTestkitError
 
-#: The optional libraries `vcr.patch` try-imports (top-level names) and vcrpy's patch group of each.
-OPTIONAL_GROUPS = {
-    "botocore": "boto3",
-    "httplib2": "httplib2",
-    "tornado": "tornado",
-    "aiohttp": "aiohttp",
-    "httpx": "httpx",
-    "httpx_curl_cffi": "httpx",
-    "pyreqwest": "httpx",
-    "httpx2": "httpx2",
-}
+#: The optional libraries `vcr.patch` try-imports (top-level names); any other is imported.
+OPTIONAL = (
+    "botocore",
+    "httplib2",
+    "tornado",
+    "aiohttp",
+    "httpx",
+    "httpx_curl_cffi",
+    "pyreqwest",
+    "httpx2",
+)
 #: The module whose own imports are held back.
 PATCH_MODULE = "vcr.patch"
 #: Frames of the import system between an `import` statement and a finder.
@@ -190,7 +190,7 @@ def load_vcr() -> None:
     global _held
     if "vcr" in sys.modules:
         return  # already imported (by another plugin, or eagerly): nothing held back
-    absent = [name for name in OPTIONAL_GROUPS if sys.modules.get(name) is None]
+    absent = [name for name in OPTIONAL if sys.modules.get(name) is None]
     with _held_back(absent) as window:
         importlib.import_module("vcr")
     _held = frozenset(window.refused)
@@ -248,12 +248,26 @@ def _merge(library: str) -> None:
     live = sys.modules[PATCH_MODULE]
     scratch = _scratch_patch_module()
     fresh = vars(scratch)
-    # First arrival: what the live module lacks. Again (a reimport): those same names.
-    names = _names_of.setdefault(library, frozenset(fresh.keys() - vars(live).keys()))
-    for name in names:
+    for name in fresh.keys() - vars(live).keys():  # not saved yet: whose is it?
+        owner = _owner(fresh[name], library)
+        _names_of[owner] = _names_of.get(owner, frozenset()) | {name}
+        setattr(live, name, fresh[name])
+    # Imported again (a new module): its own names only. Another library's original
+    # may be patched by the active cassette right now, which the scratch copy then saved.
+    for name in _names_of.get(library, ()):
         if name in fresh:
             setattr(live, name, fresh[name])
     _check(library, live, scratch)
+
+
+def _owner(value: Any, arriving: str) -> str:
+    """The held-back library an original saved by `vcr.patch` comes from (one imported
+    with `arriving`, as a dependency, is saved with it), else `arriving`."""
+    try:
+        owner = library_of(value)
+    except AttributeError:  # a plain value (httplib2's scheme table): the arriving one's
+        return arriving
+    return owner if owner in _held else arriving
 
 
 def _check(library: str, live: types.ModuleType, scratch: types.ModuleType) -> None:
@@ -279,18 +293,20 @@ def _unlike(library: str, why: str) -> str:
 
 
 def _patches(patch_module: types.ModuleType, library: str) -> set[tuple[int, str]]:
-    """(target, attribute) of what the builder patches in `library` (its group only)."""
-    group = OPTIONAL_GROUPS[library]
-    names = getattr(patch_module, "PATCHER_NAMES", ())
-    cassette = types.SimpleNamespace(
-        _path="lazy-check", custom_patches=(), skip_patchers=tuple(n for n in names if n != group)
-    )
+    """(target, attribute) of what the builder patches in `library`. Every group is
+    built (the absent libraries held back) and sorted by target: no group name assumed."""
+    cassette = types.SimpleNamespace(_path="lazy-check", custom_patches=(), skip_patchers=())
     built = patch_module.CassettePatcherBuilder(cassette).build()
-    return {
-        (id(target), patcher.attribute)
-        for patcher in built
-        if hasattr(patcher, "getter") and library_of(target := patcher.getter()) == library
-    }
+    return {(id(p.getter()), p.attribute) for p in library_patches(built, library)}
+
+
+def library_patches(patchers: Iterable[Any], library: str) -> list[Any]:
+    """The patchers (vcrpy's `mock.patch.object`s) whose target is in `library`."""
+    return [
+        patcher
+        for patcher in patchers
+        if hasattr(patcher, "getter") and library_of(patcher.getter()) == library
+    ]
 
 
 def _resets(patch_module: types.ModuleType, library: str) -> dict[tuple[int, str], int]:

@@ -117,7 +117,7 @@ _OPTIONAL_GROUPS = {
     "httpx2": "httpx2",
 }
 #: Optional HTTP libraries `reset_patchers()` looks for (their arrival means: ask again).
-_OPTIONAL_MODULES = tuple(lazy_clients.OPTIONAL_GROUPS)
+_OPTIONAL_MODULES = lazy_clients.OPTIONAL
 
 
 def absent_groups() -> tuple[str, ...]:
@@ -449,13 +449,10 @@ _active: list[_Activation] = []
 def _arrived(library: str) -> None:
     """`library` was imported (vcrpy's originals for it now saved, `lazy_clients`): patch it
     for each active cassette, as its activation would have, until that cassette ends."""
-    group = lazy_clients.OPTIONAL_GROUPS[library]
     for activation in _active:
-        view = _GroupOnly(activation.cassette, group)
-        for patcher in _build(view):
-            getter = getattr(patcher, "getter", None)
-            if getter is not None and lazy_clients.library_of(getter()) == library:
-                activation.stack.enter_context(patcher)
+        view = _AllGroups(activation.cassette)  # no group name assumed: sorted by target
+        for patcher in lazy_clients.library_patches(_build(view), library):
+            activation.stack.enter_context(patcher)
         if library == "aiohttp":
             activation.stack.enter_context(_aiohttp_records_decoded())
 
@@ -477,12 +474,13 @@ class _Current:
         return getattr(cassette, name)
 
 
-class _GroupOnly(_Current):
-    """A cassette as vcrpy's patch builder sees it, building one group's patches alone."""
+class _AllGroups(_Current):
+    """A cassette as vcrpy's patch builder sees it, building every group's patches (the
+    libraries not imported held back) and no custom ones."""
 
-    def __init__(self, cassette: HlCassette, group: str) -> None:
+    def __init__(self, cassette: HlCassette) -> None:
         super().__init__(cassette)
-        self.skip_patchers = tuple(name for name in vcr_patch.PATCHER_NAMES if name != group)
+        self.skip_patchers = ()
         self.custom_patches = ()
 
 
