@@ -173,6 +173,20 @@ def test_shared_and_foreign_objects_are_left_to_pyyaml() -> None:
     assert fast_yaml.dump(sorted_too, DUMPER) == yaml.dump(sorted_too, Dumper=DUMPER)
 
 
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"indent": 4, "width": 20, "line_break": "\r\n", "allow_unicode": False},
+        {"explicit_start": True, "explicit_end": True},  # PyYAML's own way
+        {"encoding": None, "canonical": True},
+    ],
+)
+def test_other_emitter_options_write_what_yaml_dump_writes(options: dict[str, Any]) -> None:
+    options = {"sort_keys": False, **options}
+    for data in _datasets()[:120]:
+        assert fast_yaml.dump(data, DUMPER, **options) == yaml.dump(data, Dumper=DUMPER, **options)
+
+
 def test_deep_nesting_is_left_to_pyyaml() -> None:
     data: Any = "leaf"
     for _ in range(300):
