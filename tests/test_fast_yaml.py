@@ -10,6 +10,7 @@ errors), which must give PyYAML's own result or error.
 
 from __future__ import annotations
 
+import gc
 import math
 import random
 from pathlib import Path
@@ -172,6 +173,20 @@ def test_shared_and_foreign_objects_are_left_to_pyyaml() -> None:
     assert fast_yaml.dump(sorted_too, DUMPER) == yaml.dump(sorted_too, Dumper=DUMPER)
 
 
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"indent": 4, "width": 20, "line_break": "\r\n", "allow_unicode": False},
+        {"explicit_start": True, "explicit_end": True},  # PyYAML's own way
+        {"encoding": None, "canonical": True},
+    ],
+)
+def test_other_emitter_options_write_what_yaml_dump_writes(options: dict[str, Any]) -> None:
+    options = {"sort_keys": False, **options}
+    for data in _datasets()[:120]:
+        assert fast_yaml.dump(data, DUMPER, **options) == yaml.dump(data, Dumper=DUMPER, **options)
+
+
 def test_deep_nesting_is_left_to_pyyaml() -> None:
     data: Any = "leaf"
     for _ in range(300):
@@ -201,3 +216,42 @@ def test_a_cassette_reads_and_writes_the_same_either_way() -> None:
     document = yaml.load(text, Loader=LOADER)
     assert text == cassette_file.HEADER_COMMENT + yaml.dump(document, Dumper=DUMPER, **OPTIONS)
     assert cassette_file.loads(text, path) == data
+
+
+def _young_at_each_collection(work: Any) -> list[int]:
+    """For each run of the cyclic collector that `work()` sets off, how many young
+    objects it had to walk (the count of generation 0 as it starts)."""
+    runs: list[int] = []
+
+    def count(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            runs.append(gc.get_count()[0])
+
+    gc.collect()  # nothing pending from earlier tests
+    gc.callbacks.append(count)
+    try:
+        work()
+    finally:
+        gc.callbacks.remove(count)
+    return runs
+
+
+def test_a_large_dump_leaves_no_tree_for_the_collector_to_walk() -> None:
+    # ~100,000 nodes (and the cassette's document) are made with the collector off and
+    # dropped before it is back on: left alive, its next run walks every one of them.
+    data = cassette_file.CassetteData(
+        [
+            cassette_file.Interaction(
+                cassette_file.RecordedRequest("GET", f"https://api.humanloop.com/v4/s/{n}"),
+                cassette_file.RecordedResponse(200, "OK", {}, b'{"a":[1,2,{"b":"c"}]}'),
+            )
+            for n in range(2000)
+        ]
+    )
+    document = cassette_file.to_document(data)
+    for work in (
+        lambda: fast_yaml.dump(document, DUMPER, **OPTIONS),
+        lambda: cassette_file.dumps(data),
+    ):
+        # (a few thousand is what freed tuples kept on CPython's free list still count)
+        assert all(young < 10_000 for young in _young_at_each_collection(work))

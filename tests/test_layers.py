@@ -255,3 +255,57 @@ def test_a_body_gzipped_under_transfer_encoding_is_refused_not_written(tmp_path:
     with pytest.raises(LeakError, match=r"HUMANLOOP_API_KEY \(base64 > gzip\) at line"):
         recording.finish(test_failed=False)
     assert not path.exists()
+
+
+def _clean_exchanges(n: int) -> list[Interaction]:
+    """Cassette-like exchanges without the key: ids, hex digests, base64 words, query
+    strings, a soft break and wrapped base64 of other bytes (what the guard reads)."""
+    wrapped = "\n".join(textwrap.wrap(b64(b"z" * 200).decode(), 76))
+    return [
+        Interaction(
+            RecordedRequest("GET", f"https://api.humanloop.com/v4/sessions/sesh_{k:012d}?page=2"),
+            RecordedResponse(
+                200,
+                "OK",
+                {"Content-Type": "text/plain"},
+                f"id sesh_{k:012d} digest {os.urandom(16).hex()} b64 {b64(os.urandom(24)).decode()}"
+                f"\nsoft=\nbreak\n{wrapped}\n".encode(),
+            ),
+        )
+        for k in range(n)
+    ]
+
+
+@pytest.mark.parametrize("at", [0, 150, 299])
+@pytest.mark.parametrize(("content_type", "body", "form"), ENCODED.values(), ids=list(ENCODED))
+def test_one_encoded_key_among_many_clean_exchanges_is_refused(
+    tmp_path: Path, content_type: str, body: bytes, form: str, at: int
+) -> None:
+    # The guard reads only the stretches and words that can hold a key: a key planted
+    # anywhere in a large save, among look-alikes, must still stop it.
+    path = tmp_path / "test_x.yaml"
+    recording = Recording(path, "once", "https://api.humanloop.com/v4", "t.py::test_x")
+    recording.secrets = SECRETS
+    recording.recorded = _clean_exchanges(300)
+    recording.recorded[at] = interaction(content_type, body)
+
+    with pytest.raises(LeakError) as refused:
+        recording.finish(test_failed=False)
+
+    assert f"HUMANLOOP_API_KEY ({form})" in str(refused.value)
+    assert not path.exists()
+
+
+def test_a_large_clean_save_keeps_every_exchange_in_order(tmp_path: Path) -> None:
+    path = tmp_path / "test_x.yaml"
+    recording = Recording(path, "once", "https://api.humanloop.com/v4", "t.py::test_x")
+    recording.secrets = SECRETS
+    recording.recorded = _clean_exchanges(300)
+
+    assert recording.finish(test_failed=False).action == "written"
+
+    again = Recording(path, "once", "https://api.humanloop.com/v4", "t.py::test_x")
+    again.load()
+    assert [(i.request, i.response) for i in again.loaded] == [
+        (i.request, i.response) for i in recording.recorded
+    ]

@@ -8,6 +8,10 @@ dropped. `reference_layers` below is the algorithm as it was before: every
 line, every region, a Layer for each, filtered when taken from the queue.
 Both must give the same Layers in the same order, on generated texts holding
 secrets under every encoding the guard peels off.
+
+`reference_regions` is `layers._regions` as it was before it matched only the base64
+words long enough to keep, and read for soft breaks and wrapped base64 only the
+lines around those that can be part of one (`layers._stretches`).
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ def reference_layers(data: bytes, min_length: int) -> Iterator[Layer]:
         end = line_starts[number] if number < len(line_starts) else len(data)
         line = data[start:end].rstrip(b"\r\n")
         seeds += [(name, number, number, out) for name, out in layers._whole(line)]
-    for name, (start, end), out in layers._regions(data):
+    for name, (start, end), out in reference_regions(data):
         first, last = _line_at(line_starts, start), _line_at(line_starts, max(start, end - 1))
         seeds.append((name, first, last, out))
     queue = deque(Layer((name,), first, out, last) for name, first, last, out in seeds)
@@ -52,11 +56,58 @@ def reference_layers(data: bytes, min_length: int) -> Iterator[Layer]:
         if len(layer.chain) >= layers.MAX_DEPTH:
             continue
         inner = layers._whole(layer.data) + [
-            (name, out) for name, _, out in layers._regions(layer.data)
+            (name, out) for name, _, out in reference_regions(layer.data)
         ]
         queue.extend(
             Layer((*layer.chain, name), layer.line, out, layer.last_line) for name, out in inner
         )
+
+
+_B64 = re.compile(rb"[A-Za-z0-9+/_-]{8,}={0,2}")
+_B64_LINE = re.compile(rb"[A-Za-z0-9+/]+={0,2}")
+_B64_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+_Region = tuple[str, tuple[int, int], bytes]
+
+
+def reference_regions(chunk: bytes) -> Iterator[_Region]:
+    """`layers._regions` before it was optimized: every base64 word, every line."""
+    yield from layers._binary(chunk)
+    for m in layers._HEX.finditer(chunk):
+        yield "hex", m.span(), bytes.fromhex(m.group().decode("ascii"))
+    for m in _B64.finditer(chunk):
+        token = m.group()
+        if layers._HEX.fullmatch(token):
+            continue
+        decoded = layers._base64(token)
+        if decoded is not None:
+            yield ("base64url" if b"-" in token or b"_" in token else "base64"), m.span(), decoded
+    if b"\n" in chunk:
+        yield from reference_multiline(chunk)
+
+
+def reference_multiline(chunk: bytes) -> Iterator[_Region]:
+    """`layers._multiline` before it read only the stretches around candidate lines."""
+    qp: list[tuple[int, bytes]] = []
+    wrapped: list[tuple[int, bytes]] = []
+    offset = 0
+    for raw in chunk.split(b"\n"):
+        line = raw.rstrip(b"\r")
+        text = line.lstrip(b" \t") if qp or wrapped else line
+        if qp or line.endswith(b"="):
+            qp.append((offset, text))
+            if not line.endswith(b"="):
+                yield layers._qp_group(qp)
+                qp = []
+        if wrapped and _B64_LINE.fullmatch(text):
+            wrapped.append((offset, text))
+        else:
+            if len(wrapped) > 1:
+                yield from layers._wrapped_group(wrapped)
+            start = len(line.rstrip(_B64_CHARS))
+            wrapped = [(offset + start, line[start:])] if len(line) - start >= 8 else []
+        offset += len(raw) + 1
+    if len(wrapped) > 1:
+        yield from layers._wrapped_group(wrapped)
 
 
 def _line_at(line_starts: list[int], offset: int) -> int:
@@ -102,6 +153,8 @@ _NOISE = st.sampled_from(
         b"eJzLSM3JyVcozy/KSQEAGgQEXQ==",
         b"abcdefgh==",
         b"deadbeefcafe",
+        b"0123456789abcdef0",  # odd: no hex
+        b"DEADBEEFCAFE1234",
         b"a=b",
         b"%41%42",
         b"\\n\\u0041",
@@ -156,3 +209,57 @@ def test_the_agreement_test_sees_layers_and_drops() -> None:
     assert found == as_tuples(reference_layers(text, len(secret)))
     assert any(data == secret for _, _, _, data in found)
     assert len(found) < len(as_tuples(reference_layers(text, 0)))
+
+
+#: Lines that start, continue or end soft breaks and wrapped base64, and lines that do not.
+_LINES = st.sampled_from(
+    [
+        b"",
+        b"x",
+        b"  body: QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=",
+        b"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo",
+        b"  QUJDREVGR0g=",
+        b"\tQUJD==",
+        b"abc=",
+        b"abc=\r",
+        b"=",
+        b"=\r\r",
+        b"  uri: https://api.humanloop.com/v4/sessions/sesh_0123456789",
+        b"    method: GET",
+        b"plain text here",
+        b"aGVsbG8gd29ybGQgaGVsbG8gd29ybGQ",
+        b"aGVsbG8=\rx",
+        b"\r",
+    ]
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(_LINES | st.binary(max_size=12), max_size=14), st.booleans())
+def test_multiline_reads_the_stretches_as_the_reference_reads_every_line(
+    lines: list[bytes], newline_at_end: bool
+) -> None:
+    text = b"\n".join(lines) + (b"\n" if newline_at_end else b"")
+    assert list(layers._multiline(text)) == list(reference_multiline(text))
+
+
+@settings(max_examples=400, deadline=None)
+@given(documents(), st.integers(min_value=0, max_value=48))
+def test_regions_keep_what_the_reference_keeps(data: bytes, min_length: int) -> None:
+    def kept(found: Iterator[_Region]) -> list[_Region]:
+        return [r for r in found if layers._kept(r[2], min_length)]
+
+    assert kept(layers._regions(data, min_length)) == kept(reference_regions(data))
+
+
+def test_the_stretches_hold_groups_and_leave_out_other_lines() -> None:
+    """A cassette-like text: the soft break and the wrapped base64 are found, and most
+    lines are not read (the property above compares something)."""
+    wrapped = textwrap.wrap(base64.b64encode(b"k" * 120).decode(), 76)
+    lines = [b"    method: GET"] * 50 + [b"  x: abc=", b"def"] + [b"  body: |"]
+    lines += [f"    {w}".encode() for w in wrapped] + [b"    method: GET"] * 50
+    text = b"\n".join(lines)
+    found = list(layers._multiline(text))
+    assert found == list(reference_multiline(text))
+    assert [name for name, _, _ in found] == ["quoted-printable", "wrapped base64"]
+    assert sum(end - start for start, end in layers._stretches(text)) < len(text) // 4

@@ -59,7 +59,7 @@ def _seen(outcome: Any) -> Any:
     if isinstance(outcome, requests.Response):
         cookies = sorted(outcome.cookies.get_dict().items())  # type: ignore[no-untyped-call]
         return ("response", outcome.status_code, outcome.reason, _headers(outcome.headers),
-                outcome.content, outcome.url, cookies)  # fmt: skip
+                outcome.content, outcome.encoding, outcome.url, cookies)  # fmt: skip
     if isinstance(outcome, ApiException):
         return ("api", outcome.status, outcome.reason, outcome.body, _headers(outcome.headers),
                 outcome.text, str(outcome))  # fmt: skip

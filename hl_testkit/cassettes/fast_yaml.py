@@ -8,9 +8,9 @@ its composer, constructor and representer costs ten times the parsing. Here:
   plain scalars with the loader's own implicit resolvers and constructing
   ints, floats and timestamps with its own constructor: the same values
   `yaml.load` gives;
-* `dump` builds the node tree directly (what the representer would make, for
-  these types) and hands it to the C serializer and emitter: the same text
-  `yaml.dump` writes.
+* `dump` makes the events straight from the data (what the representer and the
+  serializer would make of it, for these types) and hands them to the C
+  emitter: the same text `yaml.dump` writes.
 
 Anything else -- an anchor or alias, an explicit tag, a merge key, a
 duplicate key, a complex key, a second document, an error, another Python
@@ -28,9 +28,8 @@ walked; and `int()` refuses more than 4,300 digits with a bare ValueError.
 from __future__ import annotations
 
 import contextlib
-import functools
 import gc
-import operator
+import io
 from collections.abc import Iterator
 from typing import Any
 
@@ -49,7 +48,7 @@ from yaml.events import (
     StreamEndEvent,
     StreamStartEvent,
 )
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.nodes import ScalarNode
 
 _STR = "tag:yaml.org,2002:str"
 _NULL = "tag:yaml.org,2002:null"
@@ -227,27 +226,51 @@ def dump(data: Any, Dumper: Any, **options: Any) -> str:
     block for text with a newline (`block_multiline=True`, the default).
     """
     block_multiline = options.pop("block_multiline", True)
-    # The representer's own options; the rest are the serializer's and emitter's.
+    # The representer's own options; the rest are the emitter's.
     represent = {k: options.get(k) for k in ("default_style", "default_flow_style", "sort_keys")}
     emit = {k: v for k, v in options.items() if k not in represent}
-    with _collector_paused():
+    with collector_paused():
         try:
             if options.get("sort_keys", True) or represent["default_style"] is not None:
                 raise _Fallback  # sorted keys, forced quoting: the representer's way
+            if not emit.keys() <= _EMITTER_OPTIONS or getattr(Dumper, "yaml_path_resolvers", None):
+                raise _Fallback  # a stream, an encoding, directives: PyYAML's own way
             flow_style = options.get("default_flow_style", False)
-            node = _Nodes(flow_style, block_multiline).node(data, 0)
+            events = _Events(Dumper, flow_style, block_multiline).of(data)
         except _Fallback:
             return str(yaml.dump(data, Dumper=Dumper, **options))
-        remembering: Any = _remembering(Dumper)
-        return str(yaml.serialize(node, Dumper=remembering, **emit))
+        text = _emit(events, Dumper, emit)
+        # Dropped (by reference counts: nothing refers back) before the collector is back
+        # on, whose first run would otherwise walk every event.
+        del events
+        return text
+
+
+#: Options that change only how the emitter writes the events `_Events` makes.
+_EMITTER_OPTIONS = frozenset({"allow_unicode", "width", "indent", "line_break"})
+
+
+def _emit(events: list[Event], Dumper: Any, options: dict[str, Any]) -> str:
+    """The text PyYAML's C emitter writes for `events`."""
+    stream = io.StringIO()
+    dumper = Dumper(stream, **options)
+    try:
+        emit = dumper.emit
+        for event in events:
+            emit(event)
+    finally:
+        dumper.dispose()
+    return stream.getvalue()
 
 
 @contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """The cyclic garbage collector off while a node tree is built and written.
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while a document's events are made and written.
 
     Tens of thousands of new, acyclic objects set off collection after collection,
-    each walking the growing tree: that took longer than building it (5x).
+    each walking the growing list: that took longer than making it (5x). Whatever
+    is built inside should be dropped inside too: the collector's first run after it
+    is back on walks every object still alive that was made while it was off.
     """
     was_enabled = gc.isenabled()
     gc.disable()
@@ -258,94 +281,102 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-@functools.cache
-def _remembering(dumper: Any) -> Any:
-    """`dumper`, its serializer's scalar tag resolution remembered.
-
-    The serializer asks `resolve` twice per scalar (to know whether the tag may
-    be left implicit); a cassette repeats the same keys and values over and over.
-    The answer depends on the value alone: safe dumpers have no path resolvers.
-    """
-    if getattr(dumper, "yaml_path_resolvers", None):
-        return dumper  # pragma: no cover - no safe dumper has any
-    base = dumper.resolve
-    answers: dict[tuple[str, tuple[bool, bool]], str] = {}
-
-    def resolve(self: Any, kind: Any, value: Any, implicit: tuple[bool, bool]) -> Any:
-        if kind is not ScalarNode:
-            return base(self, kind, value, implicit)
-        key = (value, implicit)
-        tag = answers.get(key)
-        if tag is None:
-            if len(answers) > 50_000:
-                answers.clear()
-            tag = answers[key] = base(self, kind, value, implicit)
-        return tag
-
-    # Path resolvers are what descend/ascend track: without any, nothing to track (and
-    # these are called for every node).
-    return type(
-        dumper.__name__,
-        (dumper,),
-        {
-            "resolve": resolve,
-            "descend_resolver": staticmethod(operator.is_),  # any C callable of two
-            "ascend_resolver": staticmethod(tuple),  # ... and of none
-        },
-    )
-
-
-def _scalar(tag: str, value: str, style: str | None = None) -> ScalarNode:
-    """A ScalarNode without `__init__`'s call chain (a cassette has tens of thousands)."""
-    node = _new(ScalarNode)
-    node.tag, node.value, node.style = tag, value, style
-    node.start_mark = node.end_mark = None
-    return node
-
-
 _new = object.__new__
 
 
-class _Nodes:
-    def __init__(self, flow_style: bool | None, block_multiline: bool) -> None:
+class _Events:
+    """The events PyYAML's serializer makes of the node tree its representer makes of
+    plain data, made straight from the data.
+
+    PyYAML's C serializer walks a tree of nodes (tens of thousands in a cassette) and
+    asks the dumper's Python `resolve`, twice per scalar, whether its tag may be left
+    implicit; the events go to the emitter through the same C code either way. Here
+    no nodes, and each distinct scalar asked once.
+    """
+
+    def __init__(self, Dumper: Any, flow_style: bool | None, block_multiline: bool) -> None:
+        self.resolver = Dumper(io.StringIO())  # only its `resolve`: writes nothing
         self.flow_style = flow_style
         self.block_multiline = block_multiline
         self.seen: set[int] = set()  # a mapping or list met twice would become an alias
+        self.implicit: dict[tuple[str, str], tuple[bool, bool]] = {}
+        self.out: list[Event] = []
 
-    def node(self, value: Any, depth: int) -> Node:
+    def of(self, data: Any) -> list[Event]:
+        out = self.out
+        out += [StreamStartEvent(), DocumentStartEvent(explicit=False)]
+        self.node(data, 0)
+        out += [DocumentEndEvent(explicit=False), StreamEndEvent()]
+        return out
+
+    def node(self, value: Any, depth: int) -> bool:
+        """Add the events of `value`; is it a plain scalar (what flow style asks)?"""
         kind = type(value)
         if kind is str:
             if self.block_multiline and "\n" in value:
-                return _scalar(_STR, value, "|")
-            return _scalar(_STR, value)
-        if kind is dict or kind is list:
-            if depth > _MAX_DEPTH or id(value) in self.seen:
-                raise _Fallback
-            self.seen.add(id(value))
-            node = self.node
-            depth += 1
-            if kind is dict:
-                pairs = [(node(k, depth), node(v, depth)) for k, v in value.items()]
-                return MappingNode(_MAP, pairs, flow_style=self._flow(pairs, mapping=True))
-            items = [node(item, depth) for item in value]
-            return SequenceNode(_SEQ, items, flow_style=self._flow(items, mapping=False))
-        if value is None:
-            return _scalar(_NULL, "null")
-        if kind is bool:
-            return _scalar(_BOOL, "true" if value else "false")
-        if kind is int:
-            return _scalar(_INT, str(value))
-        if kind is float:
-            return _scalar(_FLOAT, _float_text(value))
-        raise _Fallback  # bytes, dates, sets, subclasses...: the representer's own way
+                self.scalar(_STR, value, "|")
+                return False
+            self.scalar(_STR, value)
+        elif kind is dict or kind is list:
+            self.collection(value, depth)
+            return False
+        elif value is None:
+            self.scalar(_NULL, "null")
+        elif kind is bool:
+            self.scalar(_BOOL, "true" if value else "false")
+        elif kind is int:
+            self.scalar(_INT, str(value))
+        elif kind is float:
+            self.scalar(_FLOAT, _float_text(value))
+        else:
+            raise _Fallback  # bytes, dates, sets, subclasses...: the representer's own way
+        return True
 
-    def _flow(self, children: list[Any], *, mapping: bool) -> bool | None:
-        if self.flow_style is not None:
-            return self.flow_style
-        # yaml's own choice when default_flow_style is None: flow if all children are
-        # plain scalars (for a mapping, keys and values alike).
-        nodes = [n for pair in children for n in pair] if mapping else children
-        return all(isinstance(n, ScalarNode) and not n.style for n in nodes)
+    def collection(self, value: dict[Any, Any] | list[Any], depth: int) -> None:
+        if depth > _MAX_DEPTH or id(value) in self.seen:
+            raise _Fallback
+        self.seen.add(id(value))
+        out, node = self.out, self.node
+        at = len(out)
+        out.append(_SEQUENCE_END)  # its start, once its flow style is known
+        plain = True
+        depth += 1
+        if type(value) is dict:
+            for k, v in value.items():
+                plain = node(k, depth) & node(v, depth) & plain
+            flow = self.flow_style if self.flow_style is not None else plain
+            out[at] = MappingStartEvent(None, _MAP, True, flow_style=flow)
+            out.append(_MAPPING_END)
+        else:
+            for item in value:
+                plain = node(item, depth) & plain
+            flow = self.flow_style if self.flow_style is not None else plain
+            out[at] = SequenceStartEvent(None, _SEQ, True, flow_style=flow)
+            out.append(_SEQUENCE_END)
+
+    def scalar(self, tag: str, value: str, style: str | None = None) -> None:
+        """A ScalarEvent without `__init__`'s call chain (a cassette has tens of thousands)."""
+        implicit = self.implicit.get((tag, value))
+        if implicit is None:
+            resolve = self.resolver.resolve
+            implicit = self.implicit[tag, value] = (
+                resolve(ScalarNode, value, (True, False)) == tag,
+                resolve(ScalarNode, value, (False, True)) == tag,
+            )
+        event = _new(ScalarEvent)
+        event.anchor, event.tag, event.implicit, event.value, event.style = (
+            None,
+            tag,
+            implicit,
+            value,
+            style,
+        )
+        event.start_mark = event.end_mark = None
+        self.out.append(event)
+
+
+_MAPPING_END = MappingEndEvent()
+_SEQUENCE_END = SequenceEndEvent()
 
 
 def _float_text(value: float) -> str:

@@ -512,14 +512,17 @@ _Dumper.add_representer(str, _represent_str)
 
 
 def dumps(data: CassetteData) -> str:
-    text = fast_yaml.dump(  # yaml.dump's very text, built faster (see fast_yaml)
-        to_document(data),
-        Dumper=_Dumper,
-        sort_keys=False,
-        allow_unicode=True,
-        default_flow_style=False,
-        width=100,
-    )
+    # The document is a temporary, made and dropped with the collector off (as the nodes
+    # fast_yaml makes of it): else its objects set it off and are walked by it.
+    with fast_yaml.collector_paused():
+        text = fast_yaml.dump(  # yaml.dump's very text, built faster (see fast_yaml)
+            to_document(data),
+            Dumper=_Dumper,
+            sort_keys=False,
+            allow_unicode=True,
+            default_flow_style=False,
+            width=100,
+        )
     return HEADER_COMMENT + text
 
 

@@ -38,7 +38,8 @@ from urllib.parse import urlsplit
 import requests
 import urllib3
 from requests.adapters import BaseAdapter, HTTPAdapter
-from requests.utils import select_proxy
+from requests.structures import CaseInsensitiveDict
+from requests.utils import get_encoding_from_headers, select_proxy
 from urllib3.exceptions import ProtocolError, ReadTimeoutError
 
 from hl_testkit.cassettes import canonical
@@ -81,7 +82,8 @@ class RecordAdapter(HTTPAdapter):
             if recording.record_mode == "once" and recording.holds_own:
                 raise recording.miss(key)  # vcrpy's write protection
         with vcr_cassette.stepped_out():
-            raw = super().send(request, True, timeout, verify, cert, proxies).raw
+            response = super().send(request, True, timeout, verify, cert, proxies)
+            raw = response.raw
             answer = {
                 "status": {"code": raw.status, "message": raw.reason},
                 "headers": vcr_cassette.serialize_headers(raw._original_response),
@@ -90,9 +92,12 @@ class RecordAdapter(HTTPAdapter):
         recording.recorded.append(
             vcr_cassette.recorded_interaction(recording, method, uri, request.headers, body, answer)
         )
-        response: requests.Response = self.build_response(  # type: ignore[no-untyped-call]
-            request, _as_urllib3_sees_it(answer, raw, method)
-        )
+        # HTTPAdapter's own Response, as `build_response` makes it of what urllib3 makes of
+        # vcrpy's answer: the same status, reason, URL and cookies (read from the same
+        # original response); only the raw answer, its headers and their encoding change.
+        response.raw = _as_urllib3_sees_it(answer, raw, method)
+        response.headers = CaseInsensitiveDict(response.raw.headers)
+        response.encoding = get_encoding_from_headers(response.headers)  # type: ignore[no-untyped-call]
         return response
 
 
@@ -114,8 +119,8 @@ def stub_uri(request: requests.PreparedRequest) -> str:
     `path_url`, from the same split)."""
     parts = urlsplit(request.url or "")
     scheme = parts.scheme or "http"
-    default = canonical.DEFAULT_PORTS.get(scheme)
-    port = f":{parts.port}" if parts.port and parts.port != default else ""
+    number = parts.port  # a property that parses the netloc again each time
+    port = f":{number}" if number and number != canonical.DEFAULT_PORTS.get(scheme) else ""
     query = f"?{parts.query}" if parts.query else ""
     return f"{scheme}://{parts.hostname}{port}{parts.path or '/'}{query}"
 

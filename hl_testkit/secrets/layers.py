@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import html
 import quopri
 import re
@@ -43,8 +44,10 @@ _HEX = re.compile(rb"(?<![0-9A-Fa-f])(?:[0-9A-Fa-f]{2}){6,}(?![0-9A-Fa-f])")
 _B64 = re.compile(rb"[A-Za-z0-9+/_-]{8,}={0,2}")
 #: A line of wrapped base64, and the base64 that ends a line (`body: QUJD...`).
 _B64_LINE = re.compile(rb"[A-Za-z0-9+/]+={0,2}")
-#: A whole line with a character some whole-text encoding starts with (see `_whole`).
-_WHOLE_LINE = re.compile(rb"^[^\n]*[%\\&=][^\n]*", re.M)
+#: A character some whole-text encoding starts with (see `_whole`).
+_WHOLE_CHAR = re.compile(rb"[%\\&=]")
+#: A run of hex digits that could be `_HEX`'s: it is, if of an even length.
+_HEX_RUN = re.compile(rb"[0-9A-Fa-f]{12,}")
 _B64_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 _ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f"}
 
@@ -89,9 +92,9 @@ def layers(data: bytes, min_length: int) -> Iterator[Layer]:
     # What the queue below would drop unread is dropped here, before its lines are
     # worked out: most base64-looking words of a cassette decode to a few bytes.
     seeds: list[tuple[str, int, int, bytes]] = []
-    for m in _WHOLE_LINE.finditer(data):  # only a line holding `%`, `\`, `&` or `=`
-        number = bisect_right(line_starts, m.start())
-        line = m.group().rstrip(b"\r")  # a line end is no soft break
+    for start, whole_line in _whole_lines(data):  # only a line holding `%`, `\`, `&` or `=`
+        number = bisect_right(line_starts, start)
+        line = whole_line.rstrip(b"\r")  # a line end is no soft break
         seeds += [
             (name, number, number, out) for name, out in _whole(line) if _kept(out, min_length)
         ]
@@ -117,6 +120,19 @@ def layers(data: bytes, min_length: int) -> Iterator[Layer]:
         queue.extend(
             Layer((*layer.chain, name), layer.line, out, layer.last_line) for name, out in inner
         )
+
+
+def _whole_lines(data: bytes) -> Iterator[tuple[int, bytes]]:
+    """(offset, text) of each line holding a character some whole-text encoding starts
+    with (`%`, `\\`, `&`, `=`): found by the character, which is rare, not by matching a
+    line at each offset."""
+    at = 0
+    while (m := _WHOLE_CHAR.search(data, at)) is not None:
+        start = data.rfind(b"\n", 0, m.start()) + 1
+        end = data.find(b"\n", m.start())
+        end = len(data) if end < 0 else end
+        yield start, data[start:end]
+        at = end + 1
 
 
 def _kept(data: bytes, min_length: int) -> bool:
@@ -158,9 +174,18 @@ def _regions(chunk: bytes, min_length: int = 0) -> Iterator[tuple[str, tuple[int
     encodings of the whole (compressed, UTF-16): (name, (start, end), decoded).
     A base64 word is not decoded if what it gives would be dropped (`_kept`)."""
     yield from _binary(chunk)
-    for m in _HEX.finditer(chunk):
-        yield "hex", m.span(), bytes.fromhex(m.group().decode("ascii"))
-    for m in _B64.finditer(chunk):
+    # `_HEX` matches whole runs of hex digits of an even length: found as runs (its
+    # look-behind would cost the regex engine its fast scan, and double the time).
+    for m in _HEX_RUN.finditer(chunk):
+        if (m.end() - m.start()) % 2 == 0:
+            yield "hex", m.span(), bytes.fromhex(m.group().decode("ascii"))
+    # Most words of a cassette are too short to keep: dropped by their length alone (with
+    # their `=`s, at least the length `_decodes_too_short` reads) before any Python.
+    size = _shortest_kept(min_length)
+    words = [
+        m for m in _B64.finditer(chunk) if m.end() - m.start() >= size or chunk[m.start()] in b"He"
+    ]
+    for m in words:
         token = m.group()
         if _decodes_too_short(token, min_length) or _HEX.fullmatch(token):
             continue  # read as hex above; as base64 it is noise
@@ -169,6 +194,15 @@ def _regions(chunk: bytes, min_length: int = 0) -> Iterator[tuple[str, tuple[int
             yield ("base64url" if b"-" in token or b"_" in token else "base64"), m.span(), decoded
     if b"\n" in chunk:
         yield from _multiline(chunk)
+
+
+@functools.lru_cache(maxsize=64)
+def _shortest_kept(min_length: int) -> int:
+    """The fewest characters a base64 word needs to decode to `min_length` bytes."""
+    size = 8
+    while size // 4 * 3 + size % 4 * 3 // 4 < min_length:
+        size += 1
+    return size
 
 
 def _decodes_too_short(token: bytes, min_length: int) -> bool:
@@ -184,10 +218,50 @@ def _decodes_too_short(token: bytes, min_length: int) -> bool:
 def _multiline(chunk: bytes) -> Iterator[tuple[str, tuple[int, int], bytes]]:
     """Quoted-printable lines joined by soft breaks (a `=` at the end of a line), and
     base64 wrapped across lines (MIME wraps at 76). Line by line, not by regex: a
-    pattern spanning lines backtracks quadratically on a long line."""
+    pattern spanning lines backtracks quadratically on a long line.
+
+    Only the stretches around lines that end in `=` or are all base64 (`_stretches`):
+    the rest of a text, nearly all of a cassette, can start or end no group."""
+    for start, end in _stretches(chunk):
+        yield from _multiline_lines(chunk[start:end], start)
+
+
+#: A line that a soft break ends, and one that could continue wrapped base64.
+_SOFT_BREAK = re.compile(rb"=\r*$", re.M)
+_BASE64_ONLY = re.compile(rb"^[ \t]*[A-Za-z0-9+/]+={0,2}\r*$", re.M)
+_LINE_CHARS = b" \t\r=" + _B64_CHARS
+
+
+def _stretches(chunk: bytes) -> list[tuple[int, int]]:
+    """(start, end) of the lines around each line `_multiline_lines` could group: it,
+    the line before and the line after, overlapping stretches merged.
+
+    Exact: a group starts on such a line or the one before it, and ends on one or the
+    one after it; the line before a stretch is none of these (or the stretches would
+    have merged), so the state it leaves is the one a fresh start has for the next."""
+    found = [m.start() for m in _SOFT_BREAK.finditer(chunk)]
+    # A line all base64 is a line of nothing once these are deleted (it takes a fraction
+    # of the regex's time): none such, no need to look for one.
+    if b"\n\n" in b"\n" + chunk.rstrip(b"\n").translate(None, _LINE_CHARS) + b"\n":
+        found = sorted(found + [m.start() for m in _BASE64_ONLY.finditer(chunk)])
+    out: list[tuple[int, int]] = []
+    for at in found:
+        line_start = chunk.rfind(b"\n", 0, at) + 1
+        start = chunk.rfind(b"\n", 0, max(line_start - 1, 0)) + 1 if line_start else 0
+        line_end = chunk.find(b"\n", at)
+        end = -1 if line_end < 0 else chunk.find(b"\n", line_end + 1)
+        end = len(chunk) if end < 0 else end
+        if out and start <= out[-1][1] + 1:  # overlapping or next to the last one
+            out[-1] = (out[-1][0], max(end, out[-1][1]))
+        else:
+            out.append((start, end))
+    return out
+
+
+def _multiline_lines(chunk: bytes, offset: int = 0) -> Iterator[tuple[str, tuple[int, int], bytes]]:
+    """`_multiline` on every line of `chunk`, which starts at `offset` of the text."""
     qp: list[tuple[int, bytes]] = []  # (offset, line) of the current group
     wrapped: list[tuple[int, bytes]] = []
-    offset = 0
     for raw in chunk.split(b"\n"):
         line = raw.rstrip(b"\r")
         # Indentation after a break is the container's (a YAML block), not the text's.

@@ -569,22 +569,46 @@ def _redact_named(body: bytes, headers: Headers, rules: ScrubRules) -> bytes:
         value = json.loads(body)
     except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         return body
-    redacted = _redact_json(value, rules, inside=False)
+    redacted = _redact_json(value, _field_names(rules.field_names, rules.name_keep), inside=False)
     if redacted is value:
         return body  # untouched bodies keep their exact bytes
     return json.dumps(redacted, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def _redact_json(value: Any, rules: ScrubRules, inside: bool) -> Any:
+class _FieldNames(dict[Any, bool]):
+    """Field name → is it a credential's (`ScrubRules.is_secret_field`), each name decided
+    once: a recorded body repeats the same few names (a lookup, not a call, per field)."""
+
+    def __init__(self, field_names: tuple[str, ...], name_keep: tuple[str, ...]) -> None:
+        super().__init__()
+        self.rules = ScrubRules(field_names=field_names, name_keep=name_keep)
+
+    def __missing__(self, name: Any) -> bool:
+        if len(self) > 10_000:  # bodies keyed by ids: forget rather than grow
+            self.clear()
+        secret = self[name] = self.rules.is_secret_field(str(name))
+        return secret
+
+
+@lru_cache(maxsize=64)
+def _field_names(field_names: tuple[str, ...], name_keep: tuple[str, ...]) -> _FieldNames:
+    return _FieldNames(field_names, name_keep)
+
+
+def _redact_json(value: Any, secret: _FieldNames, inside: bool) -> Any:
     """Every non-empty string at or below a credential-named field becomes `<REDACTED>`.
 
     `value` itself when nothing changes (a string already `<REDACTED>` is no change),
-    else a copy: only the containers on the way to a change are copied.
+    else a copy: only the containers on the way to a change are copied. A scalar outside
+    any credential field is left without a call (most of a body is such).
     """
     if isinstance(value, dict):
         changed: dict[Any, Any] | None = None
         for k, v in value.items():
-            new = _redact_json(v, rules, inside or rules.is_secret_field(str(k)))
+            below = inside or secret[k]
+            if not below and not isinstance(v, dict | list):
+                continue
+            new = _redact_json(v, secret, below)
             if new is not v:
                 if changed is None:
                     changed = dict(value)
@@ -593,7 +617,9 @@ def _redact_json(value: Any, rules: ScrubRules, inside: bool) -> Any:
     if isinstance(value, list):
         items: list[Any] | None = None
         for n, v in enumerate(value):
-            new = _redact_json(v, rules, inside)
+            if not inside and not isinstance(v, dict | list):
+                continue
+            new = _redact_json(v, secret, inside)
             if new is not v:
                 if items is None:
                     items = list(value)
