@@ -20,6 +20,7 @@ import yaml
 
 from hl_testkit.cassettes import fast_yaml
 from hl_testkit.cassettes import file as cassette_file
+from hl_testkit.cassettes import model as cassette_model
 
 ROOT = Path(__file__).resolve().parent.parent
 LOADER = cassette_file._Loader
@@ -183,13 +184,13 @@ def test_deep_nesting_is_left_to_pyyaml() -> None:
 
 def test_a_cassette_reads_and_writes_the_same_either_way() -> None:
     path = ROOT / "tests" / "_fast_yaml_sample.yaml"
-    data = cassette_file.CassetteData(
+    data = cassette_model.CassetteData(
         [
-            cassette_file.Interaction(
-                cassette_file.RecordedRequest(
+            cassette_model.Interaction(
+                cassette_model.RecordedRequest(
                     "GET", "https://api.humanloop.com/v4/sessions?page=1", {"Accept": "x"}
                 ),
-                cassette_file.RecordedResponse(
+                cassette_model.RecordedResponse(
                     200, "OK", {"Content-Type": "application/json"}, b'{"a":[1,2.5,null]}'
                 ),
             )

@@ -41,7 +41,7 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import quote, quote_plus, unquote, unquote_plus, urlsplit, urlunsplit
 
-from hl_testkit.cassettes.file import Headers, Interaction, RecordedRequest, RecordedResponse
+from hl_testkit.cassettes.model import Headers, Interaction, RecordedRequest, RecordedResponse
 from hl_testkit.errors import HlTestkitError
 from hl_testkit.secrets import layers
 
