@@ -623,7 +623,17 @@ def _load_brotli() -> Any:
     return None
 
 
-_BROTLI: Any = _load_brotli()
+_NOT_LOOKED_UP: Any = object()
+#: The brotli decoder, or None when neither module is installed: looked up with the
+#: first br body, not at import (every process imports this module, a few bodies are br).
+_BROTLI: Any = _NOT_LOOKED_UP
+
+
+def _brotli() -> Any:
+    global _BROTLI
+    if _BROTLI is _NOT_LOOKED_UP:
+        _BROTLI = _load_brotli()
+    return _BROTLI
 
 
 def _decode(body: bytes, headers: Headers) -> bytes:
@@ -634,7 +644,7 @@ def _decode(body: bytes, headers: Headers) -> bytes:
 
 
 def _decompress(coding: str, data: bytes) -> bytes:
-    if coding == "br" and _BROTLI is None:
+    if coding == "br" and _brotli() is None:
         raise ScrubError(
             "a br (brotli) encoded body cannot be checked for secrets: install the brotli "
             "package, or have the client send Accept-Encoding: gzip, deflate"
