@@ -8,8 +8,11 @@ YAML. Imports are checked in fresh interpreters (this one has loaded everything)
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -26,9 +29,11 @@ def modules_after(code: str) -> set[str]:
     return set(json.loads(done.stdout.splitlines()[-1]))
 
 
-def test_the_plugin_and_the_output_guard_load_no_yaml_nor_brotli() -> None:
-    loaded = modules_after("import hl_testkit.plugin, hl_testkit.secrets.output_guard")
-    assert "hl_testkit.secrets.scrub" in loaded
+def test_the_plugin_the_run_and_the_output_guard_load_no_yaml_nor_brotli() -> None:
+    loaded = modules_after(
+        "import hl_testkit.plugin, hl_testkit.recording.run, hl_testkit.secrets.output_guard"
+    )
+    assert {"hl_testkit.secrets.scrub", "hl_testkit.recording.run"} <= loaded
     assert loaded & NEVER_AT_START == set()
 
 
@@ -64,3 +69,109 @@ def test_without_brotli_installed_a_br_body_is_still_refused(
     with pytest.raises(ScrubError, match="install the brotli package"):
         scrub_body(b"\x8b\x02\x80", {"Content-Encoding": "br"}, SECRETS)
     assert scrub._BROTLI is None
+
+
+# -- the xdist controller -------------------------------------------------------------------
+
+PROBE = """
+import json, os, sys
+
+
+def pytest_unconfigure(config):
+    who = getattr(config, "workerinput", {}).get("workerid", "controller")
+    with open(os.path.join(os.environ["HL_PROBE_DIR"], who + ".json"), "w") as out:
+        json.dump(sorted(sys.modules), out)
+"""
+
+ONE_REPLAY = """
+def test_get(sessions):
+    assert sessions.get(id="sesh_startup").body["id"] == "sesh_startup"
+
+
+def test_plain():
+    pass
+"""
+
+CASSETTE = """\
+format: hl-testkit-cassette/2
+recorded_against: stand-in
+interactions:
+- request:
+    method: GET
+    uri: https://api.humanloop.com/v4/sessions/sesh_startup
+    headers: {}
+    body: null
+  response:
+    status: 200
+    reason: OK
+    headers:
+      Content-Type: application/json
+    body:
+      json:
+        id: sesh_startup
+        projects: []
+        datapoints_count: 0
+        created_at: '2024-01-01T00:00:00Z'
+"""
+
+
+def _leftovers(folder: Path) -> list[Path]:
+    """A killed writer's temp file and lock file, old enough to be removed."""
+    made = [folder / ".test_get.yaml.x1.hl-tmp", folder / "gone.yaml.lock"]
+    for path in made:
+        path.write_text("left behind", encoding="utf-8")
+        old = time.time() - 3600
+        os.utime(path, (old, old))
+    return made
+
+
+def test_the_controller_loads_no_yaml_and_the_workers_still_clean_up(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("xdist")
+    for name in ("HL_RECORD_MODE", "HUMANLOOP_BASE_URL", "HUMANLOOP_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    probes = pytester.mkdir("probes")
+    monkeypatch.setenv("HL_PROBE_DIR", str(probes))
+    # Only the plugins named below: others installed here (schemathesis, ...) load YAML.
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    # The probe plugin importable by the controller and by each worker.
+    monkeypatch.setenv("PYTHONPATH", str(pytester.path))
+    pytester.makepyfile(hl_probe=PROBE, test_startup=ONE_REPLAY)
+    folder = pytester.path / "cassettes" / "test_startup"
+    folder.mkdir(parents=True)
+    (folder / "test_get.yaml").write_text(CASSETTE, encoding="utf-8")
+    leftovers = _leftovers(folder)
+
+    result = pytester.runpytest_subprocess(
+        "-p", "hl_testkit.plugin", "-p", "xdist.plugin", "-p", "hl_probe", "-n", "2"
+    )
+
+    result.assert_outcomes(passed=2)
+    loaded = {
+        probe.stem: set(json.loads(probe.read_text(encoding="utf-8"))) for probe in probes.iterdir()
+    }
+    assert set(loaded) == {"controller", "gw0", "gw1"}
+    assert "hl_testkit.secrets.output_guard" in loaded["controller"]
+    assert loaded["controller"] & NEVER_AT_START == set()
+    # The worker that replayed the cassette read it (with YAML), as before.
+    assert any("yaml" in modules for who, modules in loaded.items() if who != "controller")
+    # The controller no longer removes a killed writer's leftovers: its workers do.
+    assert [path for path in leftovers if path.exists()] == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["-p", "no:xdist"], ["-n", "0"], ["--dist", "load"]],  # the last two: xdist, no worker
+    ids=["no xdist", "-n 0", "--dist without workers"],
+)
+def test_a_process_that_runs_the_tests_cleans_up(
+    pytester: pytest.Pytester, args: list[str]
+) -> None:
+    pytester.makepyfile(test_startup=ONE_REPLAY)
+    folder = pytester.path / "cassettes" / "test_startup"
+    folder.mkdir(parents=True)
+    (folder / "test_get.yaml").write_text(CASSETTE, encoding="utf-8")
+    leftovers = _leftovers(folder)
+    pytester.runpytest(*args).assert_outcomes(passed=2)
+    assert [path for path in leftovers if path.exists()] == []

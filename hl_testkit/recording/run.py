@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from hl_testkit.cassettes import store
 from hl_testkit.contract.schemas import Route, SchemaSet
 from hl_testkit.drift.ignores import Ignores
 from hl_testkit.errors import HlTestkitError
@@ -42,7 +41,8 @@ class HlRun:
     diff_ignores: Ignores = field(default_factory=Ignores)
 
     @classmethod
-    def start(cls, settings: Settings) -> HlRun:
+    def start(cls, settings: Settings, *, runs_tests: bool = True) -> HlRun:
+        """The run's state; `runs_tests` False in an xdist controller (see `runs_no_test`)."""
         ignores = Ignores.of(settings.diff_ignore, "ini hl_diff_ignore")  # bad: a usage error
         # Built once per run: validators are never rebuilt per test or per call.
         schemas = SchemaSet.with_extra(
@@ -53,12 +53,24 @@ class HlRun:
         guard = NetworkGuard(settings.allow_hosts, children=settings.guard_children)
         guard.policy = "loopback" if settings.record_mode == "none" else "open"
         guard.install()
-        store.cleanup_temp_files(settings.cassette_dir)
+        if runs_tests:  # the workers do it: the controller loads no cassette code (nor YAML)
+            from hl_testkit.cassettes import store
+
+            store.cleanup_temp_files(settings.cassette_dir)
         return cls(settings, Target(settings), guard, schemas, diff_ignores=ignores)
 
     def stop(self) -> None:
         self.guard.uninstall()
         self.target.close()
+
+
+def runs_no_test(config: pytest.Config) -> bool:
+    """Is this process an xdist controller, whose workers run the tests?"""
+    # What xdist itself asks before it starts workers (a distribution mode, workers to
+    # start, not --collect-only); a worker has `workerinput`. Without xdist: no `dist`.
+    option = config.option
+    distributes = getattr(option, "dist", "no") != "no" and bool(getattr(option, "tx", None))
+    return distributes and not option.collectonly and not hasattr(config, "workerinput")
 
 
 #: The run's `HlRun`, on `config.stash` (set in `pytest_configure`).
