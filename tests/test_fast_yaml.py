@@ -202,3 +202,17 @@ def test_a_cassette_reads_and_writes_the_same_either_way() -> None:
     document = yaml.load(text, Loader=LOADER)
     assert text == cassette_file.HEADER_COMMENT + yaml.dump(document, Dumper=DUMPER, **OPTIONS)
     assert cassette_file.loads(text, path) == data
+
+
+def test_a_plain_scalar_repeated_in_a_document_reads_the_same_every_time() -> None:
+    # `load` constructs each plain scalar's text once per document and reuses it.
+    texts = [
+        "yes", "No", "on", "~", "null", "true", "1", "-1", "01", "0x1F", "0o17", "1_000",
+        "1e3", "1.5", ".inf", "-.Inf", ".NaN", "12:30:45", "190:20:30", "2024-05-01",
+        "2024-05-01T12:00:00Z", "sesh_01HXYZ", "GET", "200", "<REDACTED>",
+    ]  # fmt: skip
+    # Each also quoted (a string whatever its text), in between the plain ones.
+    body = "".join(f"- {t}\n- '{t}'\n- {{k: {t}, '{t}': \"{t}\"}}\n- [{t}, {t}]\n" for t in texts)
+    text = body * 3 + "- {" + ", ".join(f"k{n}: {t}" for n, t in enumerate(texts)) + "}\n"
+    for plain_only in (False, True):
+        assert _same(fast_yaml.load(text, LOADER, plain=plain_only), yaml.load(text, LOADER))
