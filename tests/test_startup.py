@@ -19,7 +19,15 @@ import pytest
 from hl_testkit.secrets import scrub
 from hl_testkit.secrets.scrub import ScrubError, Secret, scrub_body
 
-NEVER_AT_START = {"yaml", "brotli", "hl_testkit.cassettes.file", "hl_testkit.cassettes.store"}
+KEY = "hl_sk_startup_0123456789abcdef"
+SECRETS = [Secret("HUMANLOOP_API_KEY", KEY)]
+NEVER_AT_START = {
+    "yaml",
+    "brotli",
+    "hl_testkit.cassettes.file",
+    "hl_testkit.cassettes.store",
+    "hl_testkit.secrets.layers",  # the leak guard's decoders: a save needs them, replay not
+}
 
 
 def modules_after(code: str) -> set[str]:
@@ -42,10 +50,22 @@ def test_reading_a_cassette_still_loads_yaml() -> None:
     assert "yaml" in modules_after("import hl_testkit.cassettes.file")
 
 
-# -- brotli, looked up with the first br body ---------------------------------------------
+def test_the_leak_guard_loads_its_decoders_when_it_first_looks() -> None:
+    # In a fresh interpreter: a key gzipped, then base64-encoded, is still found by the
+    # decoders (`layers`) that `find_leaks` loads on its first call.
+    code = f"""
+import base64, gzip, sys
+from hl_testkit.secrets.scrub import Secret, find_leaks
+before = "hl_testkit.secrets.layers" in sys.modules
+hidden = base64.b64encode(gzip.compress({KEY!r}.encode())).decode()
+leaks = find_leaks("ok\\n" + hidden, [Secret("HUMANLOOP_API_KEY", {KEY!r})])
+print(before, [(leak.form, leak.line) for leak in leaks])
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split(" ", 1) == ["False", "[('base64 > gzip', 2)]\n"]
 
-KEY = "hl_sk_startup_0123456789abcdef"
-SECRETS = [Secret("HUMANLOOP_API_KEY", KEY)]
+
+# -- brotli, looked up with the first br body ---------------------------------------------
 
 
 def test_a_br_body_is_decoded_by_brotli_looked_up_on_first_use(

@@ -43,7 +43,6 @@ from urllib.parse import quote, quote_plus, unquote, unquote_plus, urlsplit, url
 
 from hl_testkit.cassettes.model import Headers, Interaction, RecordedRequest, RecordedResponse
 from hl_testkit.errors import HlTestkitError
-from hl_testkit.secrets import layers
 
 REDACTED = "<REDACTED>"
 
@@ -688,6 +687,10 @@ def find_leaks(data: bytes | str, secrets: Iterable[Secret]) -> list[Leak]:
     quoted-printable, gzip and deflate by their magic bytes), named by its layers
     outermost first: `base64 > gzip`, `percent-encoded > percent-encoded`.
     """
+    # Loaded here, not with the module: only a save (the leak guard) and `scan` look for
+    # leaks, and every process imports this module for the output guard.
+    from hl_testkit.secrets import layers
+
     raw = data.encode("utf-8") if isinstance(data, str) else data
     secrets = tuple(secrets)
     if not secrets:
