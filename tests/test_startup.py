@@ -16,8 +16,12 @@ from pathlib import Path
 
 import pytest
 
+from hl_testkit.contract.schemas import SchemaSet
+from hl_testkit.errors import HlTestkitError
+from hl_testkit.recording.run import HlRun
 from hl_testkit.secrets import scrub
 from hl_testkit.secrets.scrub import ScrubError, Secret, scrub_body
+from hl_testkit.settings import Settings
 
 KEY = "hl_sk_startup_0123456789abcdef"
 SECRETS = [Secret("HUMANLOOP_API_KEY", KEY)]
@@ -27,6 +31,7 @@ NEVER_AT_START = {
     "hl_testkit.cassettes.file",
     "hl_testkit.cassettes.store",
     "hl_testkit.secrets.layers",  # the leak guard's decoders: a save needs them, replay not
+    "hl_testkit.contract.schemas",  # the schemas: with the first body checked
 }
 
 
@@ -195,3 +200,28 @@ def test_a_process_that_runs_the_tests_cleans_up(
     leftovers = _leftovers(folder)
     pytester.runpytest(*args).assert_outcomes(passed=2)
     assert [path for path in leftovers if path.exists()] == []
+
+
+# -- the built-in schemas, built with the first body checked -------------------------------
+
+
+@pytest.mark.parametrize("profile", ["default", "strict"])
+def test_the_built_in_schemas_wait_for_first_use_and_are_the_set_start_built(
+    tmp_path: Path, profile: str
+) -> None:
+    settings = Settings("none", "default", False, tmp_path, None, None, (), schema_profile=profile)
+    run = HlRun.start(settings, runs_tests=False)
+    try:
+        assert run.built_schemas is None  # nothing of the user's to check at start
+        # What `start` built before: the process's one built-in set of the profile.
+        assert run.schemas is SchemaSet.default(profile)
+        assert run.schemas is run.built_schemas
+    finally:
+        run.stop()
+
+
+def test_a_users_routes_are_checked_at_start(tmp_path: Path) -> None:
+    bad = ("GET /projects/{id} 200 project",)  # no schema named project
+    settings = Settings("none", "default", False, tmp_path, None, None, (), routes=bad)
+    with pytest.raises(HlTestkitError, match="no schema named 'project'"):
+        HlRun.start(settings, runs_tests=False)
