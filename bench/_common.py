@@ -294,7 +294,7 @@ def fetch(server: Any, targets: Iterable[str]) -> list[Exchange]:
 def hl_cassette_text(exchanges: Sequence[Exchange]) -> str:
     """The exchanges as an hl-testkit cassette (what recording would have written)."""
     from hl_testkit.cassettes import file as cassette_file
-    from hl_testkit.cassettes.file import (
+    from hl_testkit.cassettes.model import (
         CassetteData,
         Interaction,
         RecordedRequest,

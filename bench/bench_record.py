@@ -205,7 +205,7 @@ def big_interactions(n: int, body_bytes: int = 2600) -> list[Any]:
     """`n` distinct interactions of a test, each a JSON answer of about `body_bytes`."""
     import json as json_
 
-    from hl_testkit.cassettes.file import Interaction, RecordedRequest, RecordedResponse
+    from hl_testkit.cassettes.model import Interaction, RecordedRequest, RecordedResponse
 
     out = []
     for k in range(n):

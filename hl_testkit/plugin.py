@@ -41,13 +41,13 @@ def pytest_configure(config: pytest.Config) -> None:
         "directory; schema=False turns the body check off, a name picks another schema).",
     )
     from hl_testkit.errors import HlTestkitError
-    from hl_testkit.recording.run import RUN_KEY, HlRun
+    from hl_testkit.recording.run import RUN_KEY, HlRun, runs_no_test
     from hl_testkit.secrets.output_guard import PLUGIN_NAME, OutputGuard
     from hl_testkit.settings import Settings
 
     try:
         settings = Settings.from_config(config)
-        config.stash[RUN_KEY] = HlRun.start(settings)
+        config.stash[RUN_KEY] = HlRun.start(settings, runs_tests=not runs_no_test(config))
     except HlTestkitError as exc:  # bad option, ini value, schema dir or route
         raise pytest.UsageError(str(exc)) from None
     guard = OutputGuard.for_run(config, settings.secret_env, settings.base_url)

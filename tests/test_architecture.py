@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import re
 import subprocess
 import sys
 import warnings
@@ -31,7 +32,7 @@ def test_the_layering_contract_is_kept() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "1 kept, 0 broken" in result.stdout
+    assert re.search(r"\b[1-9][0-9]* kept, 0 broken", result.stdout), result.stdout
 
 
 def _cycles(graph: grimp.ImportGraph) -> list[list[str]]:

@@ -12,14 +12,8 @@ from pathlib import Path
 import pytest
 
 from hl_testkit.cassettes import file as cassette_file
-from hl_testkit.cassettes.file import (
-    FORMAT,
-    CassetteData,
-    CassetteError,
-    Interaction,
-    RecordedRequest,
-    RecordedResponse,
-)
+from hl_testkit.cassettes.file import FORMAT, CassetteError
+from hl_testkit.cassettes.model import CassetteData, Interaction, RecordedRequest, RecordedResponse
 from hl_testkit.recording.recorder import Recording
 
 HINT = "re-record it: pytest 'tests/test_x.py::test_y' --hl-record-mode=rewrite"

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from hl_testkit.cassettes import file as cassette_file
-from hl_testkit.cassettes.file import CassetteData, Interaction, RecordedRequest, RecordedResponse
+from hl_testkit.cassettes.model import CassetteData, Interaction, RecordedRequest, RecordedResponse
 from hl_testkit.contract.check import (
     CheckReport,
     api_target,

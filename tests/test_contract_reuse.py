@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from hl_testkit.cassettes.file import Interaction, RecordedRequest, RecordedResponse
+from hl_testkit.cassettes.model import Interaction, RecordedRequest, RecordedResponse
 from hl_testkit.contract import schemas
 from hl_testkit.contract.check import check_interaction
 from hl_testkit.contract.schemas import SCHEMA_NAMES, SchemaSet, Violation, load_schema

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from hl_testkit.cassettes import file as cassette_file
-from hl_testkit.cassettes.file import (
+from hl_testkit.cassettes.model import (
     CassetteData,
     Headers,
     Interaction,

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from hl_testkit.cassettes import file as cassette_file
 from hl_testkit.cassettes import matching, wording
-from hl_testkit.cassettes.file import CassetteData, Interaction, RecordedRequest, RecordedResponse
+from hl_testkit.cassettes.model import CassetteData, Interaction, RecordedRequest, RecordedResponse
 from hl_testkit.contract import check
 from hl_testkit.contract.schemas import SchemaSet
 from hl_testkit.drift import command, diff

@@ -31,7 +31,7 @@ import pytest
 import vcr.patch as vcr_patch
 
 from hl_testkit.cassettes import file as cassette_file
-from hl_testkit.cassettes.file import CassetteData, Interaction, RecordedRequest, RecordedResponse
+from hl_testkit.cassettes.model import CassetteData, Interaction, RecordedRequest, RecordedResponse
 from hl_testkit.client import SessionsClient
 from hl_testkit.recording import vcr_cassette
 from hl_testkit.recording.recorder import Recording, activated

@@ -21,6 +21,7 @@ import yaml
 
 from hl_testkit.cassettes import fast_yaml
 from hl_testkit.cassettes import file as cassette_file
+from hl_testkit.cassettes import model as cassette_model
 
 ROOT = Path(__file__).resolve().parent.parent
 LOADER = cassette_file._Loader
@@ -198,13 +199,13 @@ def test_deep_nesting_is_left_to_pyyaml() -> None:
 
 def test_a_cassette_reads_and_writes_the_same_either_way() -> None:
     path = ROOT / "tests" / "_fast_yaml_sample.yaml"
-    data = cassette_file.CassetteData(
+    data = cassette_model.CassetteData(
         [
-            cassette_file.Interaction(
-                cassette_file.RecordedRequest(
+            cassette_model.Interaction(
+                cassette_model.RecordedRequest(
                     "GET", "https://api.humanloop.com/v4/sessions?page=1", {"Accept": "x"}
                 ),
-                cassette_file.RecordedResponse(
+                cassette_model.RecordedResponse(
                     200, "OK", {"Content-Type": "application/json"}, b'{"a":[1,2.5,null]}'
                 ),
             )
@@ -255,3 +256,17 @@ def test_a_large_dump_leaves_no_tree_for_the_collector_to_walk() -> None:
     ):
         # (a few thousand is what freed tuples kept on CPython's free list still count)
         assert all(young < 10_000 for young in _young_at_each_collection(work))
+
+
+def test_a_plain_scalar_repeated_in_a_document_reads_the_same_every_time() -> None:
+    # `load` constructs each plain scalar's text once per document and reuses it.
+    texts = [
+        "yes", "No", "on", "~", "null", "true", "1", "-1", "01", "0x1F", "0o17", "1_000",
+        "1e3", "1.5", ".inf", "-.Inf", ".NaN", "12:30:45", "190:20:30", "2024-05-01",
+        "2024-05-01T12:00:00Z", "sesh_01HXYZ", "GET", "200", "<REDACTED>",
+    ]  # fmt: skip
+    # Each also quoted (a string whatever its text), in between the plain ones.
+    body = "".join(f"- {t}\n- '{t}'\n- {{k: {t}, '{t}': \"{t}\"}}\n- [{t}, {t}]\n" for t in texts)
+    text = body * 3 + "- {" + ", ".join(f"k{n}: {t}" for n, t in enumerate(texts)) + "}\n"
+    for plain_only in (False, True):
+        assert _same(fast_yaml.load(text, LOADER, plain=plain_only), yaml.load(text, LOADER))

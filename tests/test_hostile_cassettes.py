@@ -15,13 +15,8 @@ import pytest
 
 from hl_testkit.cassettes import fast_yaml
 from hl_testkit.cassettes import file as cassette_file
-from hl_testkit.cassettes.file import (
-    CassetteData,
-    CassetteError,
-    Interaction,
-    RecordedRequest,
-    RecordedResponse,
-)
+from hl_testkit.cassettes.file import CassetteError
+from hl_testkit.cassettes.model import CassetteData, Interaction, RecordedRequest, RecordedResponse
 from hl_testkit.cli.main import main
 
 GOOD = cassette_file.dumps(

@@ -23,8 +23,8 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 
-from hl_testkit.cassettes.file import CassetteData, Interaction, RecordedRequest, RecordedResponse
 from hl_testkit.cassettes.file import dumps as dump_cassette
+from hl_testkit.cassettes.model import CassetteData, Interaction, RecordedRequest, RecordedResponse
 from hl_testkit.recording.recorder import LeakError, Recording
 from hl_testkit.secrets import layers
 from hl_testkit.secrets.scan import run_scan

@@ -14,8 +14,8 @@ import pytest
 import requests
 
 from hl_testkit import ApiException, SessionsClient
-from hl_testkit.cassettes.file import CassetteData, Interaction, RecordedRequest, RecordedResponse
 from hl_testkit.cassettes.file import dumps as dump_cassette
+from hl_testkit.cassettes.model import CassetteData, Interaction, RecordedRequest, RecordedResponse
 from hl_testkit.contract.check import run_check
 from hl_testkit.recording.paths import cassette_path_for
 from hl_testkit.recording.recorder import Recording

@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from hl_testkit.cassettes import file as cassette_file
-from hl_testkit.cassettes.file import CassetteData, Interaction, RecordedRequest, RecordedResponse
+from hl_testkit.cassettes.model import CassetteData, Interaction, RecordedRequest, RecordedResponse
 from hl_testkit.client import SessionsClient
 from hl_testkit.errors import ApiBoundaryError, ApiException
 from hl_testkit.recording import requests_replay

@@ -22,7 +22,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from hl_testkit.cassettes import canonical
-from hl_testkit.cassettes.file import Interaction, RecordedRequest, RecordedResponse
+from hl_testkit.cassettes.model import Interaction, RecordedRequest, RecordedResponse
 from hl_testkit.recording import requests_replay
 from hl_testkit.recording.recorder import CassetteMissError, Recording, activated
 from tests.test_replay_adapter import API, INTERACTIONS, _failures, _summary, _write

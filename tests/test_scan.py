@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from hl_testkit.cassettes.file import CassetteData, Interaction, RecordedRequest, RecordedResponse
 from hl_testkit.cassettes.file import dumps as dump_cassette
+from hl_testkit.cassettes.model import CassetteData, Interaction, RecordedRequest, RecordedResponse
 from hl_testkit.secrets.scan import ScanFinding, format_findings, run_scan, scan_paths
 from hl_testkit.secrets.scrub import known_secrets, scrub_interaction
 

@@ -14,13 +14,13 @@ from urllib.parse import quote, quote_plus
 import pytest
 
 from hl_testkit.cassettes import matching
-from hl_testkit.cassettes.file import (
+from hl_testkit.cassettes.file import dumps
+from hl_testkit.cassettes.model import (
     CassetteData,
     Headers,
     Interaction,
     RecordedRequest,
     RecordedResponse,
-    dumps,
 )
 from hl_testkit.client import PROVIDER_KEY_ARGS
 from hl_testkit.secrets import scrub

@@ -14,13 +14,8 @@ import pytest
 
 from hl_testkit.cassettes import file as cassette_file
 from hl_testkit.cassettes import store
-from hl_testkit.cassettes.file import (
-    CassetteData,
-    CassetteError,
-    Interaction,
-    RecordedRequest,
-    RecordedResponse,
-)
+from hl_testkit.cassettes.file import CassetteError
+from hl_testkit.cassettes.model import CassetteData, Interaction, RecordedRequest, RecordedResponse
 
 API = "https://api.humanloop.com/v4"
 

@@ -21,12 +21,7 @@ import pytest
 
 from hl_testkit.cassettes import file as cassette_file
 from hl_testkit.cassettes import store
-from hl_testkit.cassettes.file import (
-    CassetteData,
-    Interaction,
-    RecordedRequest,
-    RecordedResponse,
-)
+from hl_testkit.cassettes.model import CassetteData, Interaction, RecordedRequest, RecordedResponse
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL (POSIX)")
 

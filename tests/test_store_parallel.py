@@ -16,13 +16,8 @@ import pytest
 
 from hl_testkit.cassettes import file as cassette_file
 from hl_testkit.cassettes import store
-from hl_testkit.cassettes.file import (
-    CassetteData,
-    CassetteError,
-    Interaction,
-    RecordedRequest,
-    RecordedResponse,
-)
+from hl_testkit.cassettes.file import CassetteError
+from hl_testkit.cassettes.model import CassetteData, Interaction, RecordedRequest, RecordedResponse
 
 THREADS, PER_THREAD = 8, 6
 PROCESSES, PER_PROCESS = 4, 6
@@ -33,7 +28,7 @@ WORKER = textwrap.dedent(
     from pathlib import Path
 
     from hl_testkit.cassettes import store
-    from hl_testkit.cassettes.file import (
+    from hl_testkit.cassettes.model import (
         CassetteData, Interaction, RecordedRequest, RecordedResponse,
     )
 

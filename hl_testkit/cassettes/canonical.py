@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable, Mapping
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
-from hl_testkit.cassettes.file import Headers
+from hl_testkit.cassettes.model import Headers
 
 CANONICAL_BASE_URL = "https://api.humanloop.com/v4"
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]", "0.0.0.0"})

@@ -6,7 +6,8 @@ its composer, constructor and representer costs ten times the parsing. Here:
 
 * `load` builds the data straight from the C parser's events, resolving
   plain scalars with the loader's own implicit resolvers and constructing
-  ints, floats and timestamps with its own constructor: the same values
+  ints, floats and timestamps with its own constructor (each plain text once
+  per document: a cassette repeats its keys and values): the same values
   `yaml.load` gives;
 * `dump` makes the events straight from the data (what the representer and the
   serializer would make of it, for these types) and hands them to the C
@@ -30,7 +31,8 @@ from __future__ import annotations
 import contextlib
 import gc
 import io
-from collections.abc import Iterator
+import operator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import yaml
@@ -97,7 +99,13 @@ def load(text: str, loader: type[Any], *, plain: bool = False) -> Any:
     """
     builder = _Builder(loader, plain=plain)
     try:
-        return builder.document(yaml.parse(text, Loader=loader))
+        parser = loader(text)
+        try:
+            # The parser's own `get_event`, not `yaml.parse`'s generator around it, which
+            # also asks `check_event` before every event.
+            return builder.document(parser.get_event)
+        finally:
+            parser.dispose()
     except NotPlainData:
         raise
     except (_Fallback, yaml.YAMLError, RecursionError):
@@ -114,21 +122,24 @@ class _Builder:
         self.resolvers: dict[Any, list[tuple[str, Any]]] = loader.yaml_implicit_resolvers
         self.wildcard = self.resolvers.get(None, [])
         self.plain = plain
+        #: text → (tag, value) of the plain scalars met so far in this document
+        self.plain_scalars: dict[str, tuple[str, Any]] = {}
         if getattr(loader, "yaml_path_resolvers", None):
             raise _Fallback  # pragma: no cover - no safe loader has any
 
-    def document(self, events: Iterator[Event]) -> Any:
-        if not isinstance(next(events), StreamStartEvent):
+    def document(self, next_event: Callable[[], Event | None]) -> Any:
+        """The data of the one document `next_event` (a parser's `get_event`) yields."""
+        if not isinstance(next_event(), StreamStartEvent):
             raise _Fallback  # pragma: no cover - the parser always starts so
-        event = next(events)
+        event = next_event()
         if isinstance(event, StreamEndEvent):
             return None  # an empty stream: no document
         if not isinstance(event, DocumentStartEvent):
             raise _Fallback  # pragma: no cover
-        data = self.node(next(events), events, 0)
-        if not isinstance(next(events), DocumentEndEvent):
+        data = self.node(next_event(), next_event, 0)
+        if not isinstance(next_event(), DocumentEndEvent):
             raise _Fallback  # pragma: no cover
-        if not isinstance(next(events), StreamEndEvent):
+        if not isinstance(next_event(), StreamEndEvent):
             raise _Fallback  # a second document: PyYAML refuses it, with its message
         return data
 
@@ -152,39 +163,50 @@ class _Builder:
             )
             raise NotPlainData("number", problem, event.start_mark)
 
-    def node(self, event: Any, events: Iterator[Event], depth: int) -> Any:
-        if self.plain:
+    def suspect(self, event: Any) -> bool:
+        """Might `check_plain` refuse `event`? (Cheap: most events are short and bare.)"""
+        return event.anchor is not None or (  # an alias has its anchor's name
+            event.__class__ is ScalarEvent and len(event.value) > MAX_NUMBER_CHARS
+        )
+
+    def node(self, event: Any, next_event: Callable[[], Any], depth: int) -> Any:
+        if self.plain and self.suspect(event):
             self.check_plain(event)
-        if isinstance(event, ScalarEvent):
+        kind = event.__class__  # the parser makes these very classes, never subclasses
+        if kind is ScalarEvent:
             return self.scalar(event)[1]
-        if depth > _MAX_DEPTH or isinstance(event, AliasEvent) or event.anchor is not None:
+        if depth > _MAX_DEPTH or kind is AliasEvent or event.anchor is not None:
             raise _Fallback
         if event.tag is not None and event.tag != "!":
             raise _Fallback
-        if isinstance(event, SequenceStartEvent):
+        if kind is SequenceStartEvent:
             items = []
-            event = next(events)
-            while not isinstance(event, SequenceEndEvent):
-                items.append(self.node(event, events, depth + 1))
-                event = next(events)
+            event = next_event()
+            while event.__class__ is not SequenceEndEvent:
+                items.append(self.node(event, next_event, depth + 1))
+                event = next_event()
             return items
-        if isinstance(event, MappingStartEvent):
-            mapping: dict[Any, Any] = {}
-            seen: set[tuple[str, str]] = set()
-            event = next(events)
-            while not isinstance(event, MappingEndEvent):
-                if not isinstance(event, ScalarEvent):
-                    raise _Fallback  # a complex key
-                if self.plain:
-                    self.check_plain(event)
-                tag, key = self.scalar(event)
-                if (tag, event.value) in seen or tag == "tag:yaml.org,2002:merge":
-                    raise _Fallback  # a duplicate key (refused there) or a merge
-                seen.add((tag, event.value))
-                mapping[key] = self.node(next(events), events, depth + 1)
-                event = next(events)
-            return mapping
+        if kind is MappingStartEvent:
+            return self.mapping(next_event, depth)
         raise _Fallback  # pragma: no cover - no other event starts a node
+
+    def mapping(self, next_event: Callable[[], Any], depth: int) -> dict[Any, Any]:
+        """The mapping whose start event was just read."""
+        mapping: dict[Any, Any] = {}
+        seen: set[tuple[str, str]] = set()
+        event = next_event()
+        while event.__class__ is not MappingEndEvent:
+            if event.__class__ is not ScalarEvent:
+                raise _Fallback  # a complex key
+            if self.plain and self.suspect(event):
+                self.check_plain(event)
+            tag, key = self.scalar(event)
+            if (tag, event.value) in seen or tag == "tag:yaml.org,2002:merge":
+                raise _Fallback  # a duplicate key (refused there) or a merge
+            seen.add((tag, event.value))
+            mapping[key] = self.node(next_event(), next_event, depth + 1)
+            event = next_event()
+        return mapping
 
     def resolve(self, event: Any) -> str:
         """The tag of a scalar: its own, or what the implicit resolvers make of it."""
@@ -202,6 +224,16 @@ class _Builder:
         """(resolved tag, value) of a scalar, as the composer and constructor make them."""
         if event.anchor is not None:
             raise _Fallback
+        if event.tag is None and event.implicit[0]:
+            # A plain scalar's tag and value follow from its text alone; a cassette
+            # repeats the same ones (request, method, GET, headers, status, 200, ...).
+            known = self.plain_scalars.get(event.value)
+            if known is None:
+                known = self.plain_scalars[event.value] = self.construct(event)
+            return known
+        return self.construct(event)
+
+    def construct(self, event: Any) -> tuple[str, Any]:
         value = event.value
         tag = self.resolve(event)
         if tag == _STR:

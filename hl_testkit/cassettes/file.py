@@ -1,4 +1,4 @@
-"""The cassette file: what an interaction is, and how it is read and written.
+"""The cassette file: how a cassette (`hl_testkit.cassettes.model`) is read and written.
 
 The format is our own YAML (not vcrpy's), chosen so that files are readable in
 a diff and identical when the same exchanges are recorded twice: JSON bodies
@@ -20,7 +20,6 @@ import json
 import math
 import os
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -28,6 +27,14 @@ from urllib.parse import urlsplit
 import yaml
 
 from hl_testkit.cassettes import fast_yaml
+
+# The data model lives in `model` (no YAML there); its names stay importable from here.
+from hl_testkit.cassettes.model import CassetteData as CassetteData
+from hl_testkit.cassettes.model import Headers as Headers
+from hl_testkit.cassettes.model import Interaction as Interaction
+from hl_testkit.cassettes.model import RecordedRequest as RecordedRequest
+from hl_testkit.cassettes.model import RecordedResponse as RecordedResponse
+from hl_testkit.cassettes.model import VarValue as VarValue
 from hl_testkit.cassettes.wording import describe_value as _describe
 from hl_testkit.errors import HlTestkitError
 
@@ -40,9 +47,6 @@ HEADER_COMMENT = (
     "# hl-testkit cassette: recorded HTTP exchanges, replayed offline.\n"
     "# Scrubbed of secrets before writing. Re-record with --hl-record-mode=rewrite.\n"
 )
-
-Headers = dict[str, str | list[str]]
-VarValue = str | int | float | bool
 
 _FORMAT_RE = re.compile(r"hl-testkit-cassette/(\d+)")
 _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -103,44 +107,6 @@ class CassetteError(HlTestkitError):
         self.path = path
         self.line = line
         self.column = column
-
-
-@dataclass
-class RecordedRequest:
-    method: str
-    uri: str
-    headers: Headers = field(default_factory=dict)
-    body: bytes | None = None
-
-
-@dataclass
-class RecordedResponse:
-    status: int
-    reason: str
-    headers: Headers = field(default_factory=dict)
-    body: bytes = b""
-
-
-@dataclass
-class Interaction:
-    request: RecordedRequest
-    response: RecordedResponse
-    # Set when the body broke its JSON Schema while recording: kept, and marked,
-    # so the drift can be read in the file and reported.
-    schema_violations: list[str] | None = None
-    #: The node id of the test that recorded it (format 2); None in format 1 files.
-    recorded_by: str | None = None
-
-
-@dataclass
-class CassetteData:
-    interactions: list[Interaction] = field(default_factory=list)
-    recorded_against: str | None = None
-    #: The UTC date (`YYYY-MM-DD`) the content last changed; None in older files.
-    recorded_at: str | None = None
-    #: Values a scenario read from the environment while recording (name → value),
-    #: kept so that replay needs no environment. Empty for Python tests: not written.
-    vars: dict[str, VarValue] = field(default_factory=dict)
 
 
 # -- validation -----------------------------------------------------------------------

@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl, urlsplit
 from hl_testkit.cassettes.canonical import api_prefix
 
 if TYPE_CHECKING:
-    from hl_testkit.cassettes.file import Interaction
+    from hl_testkit.cassettes.model import Interaction
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from hl_testkit.cassettes import file as cassette_file
-from hl_testkit.cassettes.file import CassetteData, CassetteError
+from hl_testkit.cassettes.file import CassetteError
+from hl_testkit.cassettes.model import CassetteData
 
 if TYPE_CHECKING:
     import filelock

@@ -27,7 +27,8 @@ from typing import Any, TextIO
 from urllib.parse import urlsplit
 
 from hl_testkit.cassettes import file as cassette_file
-from hl_testkit.cassettes.file import CassetteError, Interaction
+from hl_testkit.cassettes.file import CassetteError
+from hl_testkit.cassettes.model import Interaction
 from hl_testkit.cassettes.wording import show
 from hl_testkit.contract.schemas import Drift, SchemaSet, Violation
 from hl_testkit.secrets.scrub import Secret, known_secrets

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TextIO
 
 from hl_testkit.cassettes import file as cassette_file
-from hl_testkit.cassettes.file import CassetteData
+from hl_testkit.cassettes.model import CassetteData
 from hl_testkit.contract.schemas import SchemaSet
 from hl_testkit.drift import format as diff_format
 from hl_testkit.drift.diff import DiffReport, diff_cassettes

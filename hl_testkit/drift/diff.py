@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from hl_testkit.cassettes import matching
-from hl_testkit.cassettes.file import CassetteData, Headers, Interaction
+from hl_testkit.cassettes.model import CassetteData, Headers, Interaction
 from hl_testkit.contract.check import UNPARSED, check_interaction
 from hl_testkit.contract.schemas import SchemaSet, json_path
 from hl_testkit.drift.ignores import IgnoreError as IgnoreError

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from hl_testkit.cassettes import canonical, matching, store
 from hl_testkit.cassettes import file as cassette_file
-from hl_testkit.cassettes.file import CassetteData, Interaction
+from hl_testkit.cassettes.model import CassetteData, Headers, Interaction, VarValue
 from hl_testkit.errors import ApiBoundaryError, HlTestkitError
 from hl_testkit.recording import paths
 from hl_testkit.recording.misses import MissReport
@@ -94,7 +94,7 @@ class Recording:
     #: the cassette is activated: a recording mode, no request or response hook.
     direct_record: bool = False
     #: `vars:` of the cassette: read by `load`, written by `finish` (see CassetteData.vars).
-    vars: dict[str, cassette_file.VarValue] = field(default_factory=dict)
+    vars: dict[str, VarValue] = field(default_factory=dict)
     _index: matching.CassetteIndex = field(default_factory=matching.CassetteIndex)
     _next: dict[matching.RequestKey, int] = field(default_factory=dict)
     #: Key → positions in `loaded` this test may play: its own, then unattributed ones.
@@ -141,7 +141,7 @@ class Recording:
     # -- lookups ------------------------------------------------------------------
 
     def key_of(
-        self, method: str, uri: str, body: bytes | str | None, headers: cassette_file.Headers
+        self, method: str, uri: str, body: bytes | str | None, headers: Headers
     ) -> matching.RequestKey:
         """A live request's key, scrubbed exactly as it would be when recorded."""
         stored_uri = scrub.scrub_uri(

@@ -36,7 +36,7 @@ from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
 
 from hl_testkit.cassettes import canonical
-from hl_testkit.cassettes.file import RecordedResponse
+from hl_testkit.cassettes.model import RecordedResponse
 from hl_testkit.recording.recorder import Recording
 
 

@@ -45,7 +45,7 @@ from requests.utils import select_proxy
 from urllib3.response import HTTPResponse
 
 from hl_testkit.cassettes import canonical
-from hl_testkit.cassettes.file import RecordedResponse
+from hl_testkit.cassettes.model import RecordedResponse
 from hl_testkit.recording.recorder import Recording
 
 #: Are a test's own requests clients answered directly? Under urllib3 1, which wraps

@@ -12,8 +12,6 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from hl_testkit.cassettes import store
-from hl_testkit.contract.schemas import Route, SchemaSet
 from hl_testkit.drift.ignores import Ignores
 from hl_testkit.errors import HlTestkitError
 from hl_testkit.recording.network import NetworkGuard
@@ -23,12 +21,13 @@ from hl_testkit.secrets import scrub
 from hl_testkit.settings import Settings, record_mode_for_test
 
 if TYPE_CHECKING:
+    from hl_testkit.contract.schemas import SchemaSet
     from hl_testkit.recording.marker import MarkerOptions
     from hl_testkit.recording.recorder import Recording, SaveResult
     from hl_testkit.recording.validation import SchemaOutcome
 
-# What only a test needs (the recorder, marker, paths, validation, the drift lines of a
-# re-record) is imported where it is used: `HlRun.start` runs in every process, an
+# What only a test needs (the recorder, marker, paths, validation, the schemas, the drift
+# lines of a re-record) is imported where it is used: `HlRun.start` runs in every process, an
 # xdist controller included, which runs no test.
 
 
@@ -37,28 +36,54 @@ class HlRun:
     settings: Settings
     target: Target
     guard: NetworkGuard
-    schemas: SchemaSet
     stats: RunStats = field(default_factory=RunStats)
     diff_ignores: Ignores = field(default_factory=Ignores)
+    #: See `schemas`.
+    built_schemas: SchemaSet | None = None
+
+    @property
+    def schemas(self) -> SchemaSet:
+        """The run's schemas, built once per run: validators are never rebuilt per test."""
+        if self.built_schemas is None:
+            self.built_schemas = _schema_set(self.settings)
+        return self.built_schemas
 
     @classmethod
-    def start(cls, settings: Settings) -> HlRun:
+    def start(cls, settings: Settings, *, runs_tests: bool = True) -> HlRun:
+        """The run's state; `runs_tests` False in an xdist controller (see `runs_no_test`)."""
         ignores = Ignores.of(settings.diff_ignore, "ini hl_diff_ignore")  # bad: a usage error
-        # Built once per run: validators are never rebuilt per test or per call.
-        schemas = SchemaSet.with_extra(
-            settings.schema_dir,
-            map(Route.parse, settings.routes),
-            profile=settings.schema_profile,
-        )
+        # A user's schema files and routes are checked now (a bad one: a usage error);
+        # the built-ins alone cannot fail, and wait for the first body (a controller has none).
+        schemas = _schema_set(settings) if settings.schema_dir or settings.routes else None
         guard = NetworkGuard(settings.allow_hosts, children=settings.guard_children)
         guard.policy = "loopback" if settings.record_mode == "none" else "open"
         guard.install()
-        store.cleanup_temp_files(settings.cassette_dir)
-        return cls(settings, Target(settings), guard, schemas, diff_ignores=ignores)
+        if runs_tests:  # the workers do it: the controller loads no cassette code (nor YAML)
+            from hl_testkit.cassettes import store
+
+            store.cleanup_temp_files(settings.cassette_dir)
+        return cls(settings, Target(settings), guard, diff_ignores=ignores, built_schemas=schemas)
 
     def stop(self) -> None:
         self.guard.uninstall()
         self.target.close()
+
+
+def _schema_set(settings: Settings) -> SchemaSet:
+    from hl_testkit.contract.schemas import Route, SchemaSet
+
+    return SchemaSet.with_extra(
+        settings.schema_dir, map(Route.parse, settings.routes), profile=settings.schema_profile
+    )
+
+
+def runs_no_test(config: pytest.Config) -> bool:
+    """Is this process an xdist controller, whose workers run the tests?"""
+    # What xdist itself asks before it starts workers (a distribution mode, workers to
+    # start, not --collect-only); a worker has `workerinput`. Without xdist: no `dist`.
+    option = config.option
+    distributes = getattr(option, "dist", "no") != "no" and bool(getattr(option, "tx", None))
+    return distributes and not option.collectonly and not hasattr(config, "workerinput")
 
 
 #: The run's `HlRun`, on `config.stash` (set in `pytest_configure`).

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from hl_testkit.cassettes.file import Interaction
+from hl_testkit.cassettes.model import Interaction
 from hl_testkit.contract.check import Finding, check_interaction
 from hl_testkit.contract.schemas import SchemaSet
 from hl_testkit.recording.recorder import Recording

@@ -41,9 +41,8 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import quote, quote_plus, unquote, unquote_plus, urlsplit, urlunsplit
 
-from hl_testkit.cassettes.file import Headers, Interaction, RecordedRequest, RecordedResponse
+from hl_testkit.cassettes.model import Headers, Interaction, RecordedRequest, RecordedResponse
 from hl_testkit.errors import HlTestkitError
-from hl_testkit.secrets import layers
 
 REDACTED = "<REDACTED>"
 
@@ -649,7 +648,17 @@ def _load_brotli() -> Any:
     return None
 
 
-_BROTLI: Any = _load_brotli()
+_NOT_LOOKED_UP: Any = object()
+#: The brotli decoder, or None when neither module is installed: looked up with the
+#: first br body, not at import (every process imports this module, a few bodies are br).
+_BROTLI: Any = _NOT_LOOKED_UP
+
+
+def _brotli() -> Any:
+    global _BROTLI
+    if _BROTLI is _NOT_LOOKED_UP:
+        _BROTLI = _load_brotli()
+    return _BROTLI
 
 
 def _decode(body: bytes, headers: Headers) -> bytes:
@@ -660,7 +669,7 @@ def _decode(body: bytes, headers: Headers) -> bytes:
 
 
 def _decompress(coding: str, data: bytes) -> bytes:
-    if coding == "br" and _BROTLI is None:
+    if coding == "br" and _brotli() is None:
         raise ScrubError(
             "a br (brotli) encoded body cannot be checked for secrets: install the brotli "
             "package, or have the client send Accept-Encoding: gzip, deflate"
@@ -704,6 +713,10 @@ def find_leaks(data: bytes | str, secrets: Iterable[Secret]) -> list[Leak]:
     quoted-printable, gzip and deflate by their magic bytes), named by its layers
     outermost first: `base64 > gzip`, `percent-encoded > percent-encoded`.
     """
+    # Loaded here, not with the module: only a save (the leak guard) and `scan` look for
+    # leaks, and every process imports this module for the output guard.
+    from hl_testkit.secrets import layers
+
     raw = data.encode("utf-8") if isinstance(data, str) else data
     secrets = tuple(secrets)
     if not secrets:
