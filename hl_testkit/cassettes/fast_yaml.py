@@ -31,7 +31,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import io
-import operator
 from collections.abc import Callable, Iterator
 from typing import Any
 
