@@ -147,8 +147,9 @@ class Recording:
         stored_uri = scrub.scrub_uri(
             canonical.canonical_uri(uri, self.base_url), self.secrets, self.rules
         )
-        # Headers matter only to decode a body (Content-Encoding, Content-Type).
-        clean_body = scrub.scrub_body(body, headers if body else {}, self.secrets, self.rules)
+        # Headers matter only to decode a body (Content-Encoding, Content-Type). No body
+        # (None or empty) has no key body either: no scrubbing to do.
+        clean_body = scrub.scrub_body(body, headers, self.secrets, self.rules) if body else None
         return matching.request_key(
             method, stored_uri, clean_body, canonical.api_prefix(stored_uri)
         )
