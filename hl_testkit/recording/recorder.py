@@ -87,7 +87,7 @@ class Recording:
     #: Where in `loaded` each of `played` is, in the same order: no scan of `loaded` needed.
     played_at: list[int] = field(default_factory=list)
     misses: list[str] = field(default_factory=list)
-    #: May the `sessions` client answer straight from the index (replay_adapter)?
+    #: May requests clients be answered straight from the index (requests_replay)?
     #: Set while the cassette is activated: record mode none, no request hook.
     direct_replay: bool = False
     #: May the `sessions` client record without vcrpy's stubs (record_adapter)? Set while
