@@ -8,9 +8,11 @@ made), then times its first request and then 200 more. What the first costs
 beyond the steady state is what loads lazily with it (modules, caches, the
 scrubbing context). Two paths, each in its own processes:
 
-  sessions                the `sessions` fixture's client (the replay adapter)
-  hl_cassette + requests  a client the test made itself (requests' HTTPAdapter.send
-                          answering from the index: hl_testkit.recording.requests_replay)
+  sessions                the `sessions` fixture's client (trust_env off)
+  hl_cassette + requests  a client the test made itself (trust_env on)
+
+Both are answered by requests' HTTPAdapter.send from the index
+(hl_testkit.recording.requests_replay).
 
 Setup (load and activation, vcrpy's import among them) happens in the
 fixtures, before the test's first request: shown apart.
@@ -51,9 +53,7 @@ with activated(recording, {}):
     from hl_testkit.client import SessionsClient
     client = SessionsClient(REPLAY_API_KEY, base_url=c.API)
     if direct:
-        from hl_testkit.recording.replay_adapter import ReplayAdapter
         client.http.trust_env = False
-        client.http.mount(c.API, ReplayAdapter(recording))
     calls = [c.call(client, k) for k in range(50)]
     t1 = time.perf_counter()
     calls[0]()

@@ -7,11 +7,12 @@ by the stand-in once and then frozen) for each N. Each tool answers the very
 same requests with the very same bytes, through the same `SessionsClient`
 (requests underneath):
 
-  sessions     the `sessions` fixture's path in replay: trust_env off, the
-               replay adapter answering from the recording's index
+  sessions     the `sessions` fixture's path in replay: trust_env off, requests'
+               HTTPAdapter.send answering from the recording's index (direct
+               replay, hl_testkit.recording.requests_replay)
   dict adapter THE FLOOR for it: the same client, trust_env off, a transport
                adapter answering from a dict by URL (no matching, no bookkeeping)
-  sessions via vcrpy  the fixture's client as it was before the replay adapter
+  sessions via vcrpy  the fixture's client as it was before direct replay
                (trust_env off, through vcrpy's stubs): the "before" of this run
   hl_cassette + requests  the same cassette, from a client the test made
                itself (requests with trust_env on): requests' HTTPAdapter.send
@@ -97,7 +98,6 @@ def measure_size(
 
     from hl_testkit.client import SessionsClient
     from hl_testkit.recording.recorder import activated
-    from hl_testkit.recording.replay_adapter import ReplayAdapter
     from hl_testkit.recording.target import REPLAY_API_KEY
 
     out: dict[str, Any] = {}
@@ -128,11 +128,10 @@ def measure_size(
 
     vcr_context, vcr_rewind, out["vcrpy load"] = vcrpy_tool(exchanges, workdir / f"vcrpy_{n}.yaml")
     responses_context = responses_tool(exchanges)
-    # The `sessions` fixture in replay: trust_env off, the replay adapter mounted.
+    # The `sessions` fixture in replay: trust_env off, answered by requests_replay.
     fixture_client = SessionsClient(REPLAY_API_KEY, base_url=api)
     fixture_client.http.trust_env = False
-    fixture_client.http.mount(api, ReplayAdapter(recording))
-    # The `sessions` fixture's client before the replay adapter: through vcrpy's stubs.
+    # The `sessions` fixture's client before direct replay: through vcrpy's stubs.
     vcrpy_client = SessionsClient(REPLAY_API_KEY, base_url=c.API)
     vcrpy_client.http.trust_env = False
     # The floor: the same client, trust_env off, a transport adapter answering from a dict.

@@ -183,12 +183,13 @@ METHOD = """## How it is measured, and why these floors
   `SessionsClient` (requests underneath). Batches of requests from a freshly rewound
   cassette, the tools taken in turn (round-robin), loading the cassette not included (shown
   apart). Each hl-testkit path is compared with its own floor:
-  - `sessions` (the fixture's client in replay: `trust_env` off, the replay adapter answering
-    from the recording's index) against **the dict adapter**: the same client with
-    `trust_env` off and a requests transport adapter that answers from a dict by URL. No
-    replay through requests can do less (one dict lookup, one `Response` built, requests'
-    own session machinery), so this ratio is what hl-testkit's matching, bookkeeping and
-    scrubbing cost on top of the physical floor.
+  - `sessions` (the fixture's client in replay: `trust_env` off, answered by requests'
+    `HTTPAdapter.send` from the recording's index in direct replay, as every requests
+    client is) against **the dict adapter**: the same client with `trust_env` off and a
+    requests transport adapter that answers from a dict by URL. No replay through requests
+    can do less (one dict lookup, one `Response` built, requests' own session machinery),
+    so this ratio is what hl-testkit's matching, bookkeeping, scrubbing and urllib3's
+    response (which a test's own clients see as through vcrpy) cost on top of the floor.
   - `hl_cassette + requests` (a client the test makes itself, `trust_env` on, answered by
     requests' `HTTPAdapter.send` from the recording's index in direct replay; `via vcrpy`:
     the same through vcrpy's stubs, as before) against **`responses` with one regex

@@ -171,13 +171,9 @@ def sessions(hl_cassette: Recording) -> Iterator[SessionsClient]:
             # Replay reaches no network: skip requests' per-call proxy, netrc and CA
             # bundle lookups in the environment (a third of a replayed call's cost).
             client.http.trust_env = False
-        if hl_cassette.direct_replay:
-            from hl_testkit.recording.replay_adapter import ReplayAdapter
-
-            # Answered from the cassette's index, not through vcrpy's stubs and urllib3
-            # (two thirds of a replayed call); only the client's own base URL.
-            client.http.mount(client.base_url, ReplayAdapter(hl_cassette))
-        elif hl_cassette.direct_record:
+        # In direct replay its calls are answered from the cassette's index like every
+        # requests client's (recording.requests_replay), not through vcrpy's stubs.
+        if hl_cassette.direct_record:
             from hl_testkit.recording.record_adapter import RecordAdapter
 
             # Recorded through a real urllib3 pool, not vcrpy's stubs; what it leaves

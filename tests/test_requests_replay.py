@@ -25,7 +25,7 @@ from hl_testkit.cassettes import canonical
 from hl_testkit.cassettes.model import Interaction, RecordedRequest, RecordedResponse
 from hl_testkit.recording import requests_replay
 from hl_testkit.recording.recorder import CassetteMissError, Recording, activated
-from tests.test_replay_adapter import API, INTERACTIONS, _failures, _summary, _write
+from tests.test_sessions_replay import API, INTERACTIONS, _failures, _summary, _write
 
 pytestmark = pytest.mark.skipif(
     not requests_replay.enabled, reason="direct replay of own clients needs urllib3 1"

@@ -192,3 +192,23 @@ def header_pairs(headers: Mapping[str, Iterable[str]]) -> list[tuple[str, str]]:
         if name.lower() != "transfer-encoding"
         for value in values
     ]
+
+
+def replay_pairs(headers: Headers, body: bytes) -> list[tuple[str, str]]:
+    """`header_pairs(replay_headers(headers, body))` in one pass, without the dict of
+    lists between them: on every replayed response of a test's own requests client."""
+    length = ("Content-Length", str(len(body)))
+    pairs: list[tuple[str, str]] = []
+    placed = False
+    for name, value in headers.items():
+        if name == "Content-Length":  # replay_headers replaces this spelling in place
+            pairs.append(length)
+            placed = True
+        elif name.lower() != "transfer-encoding":
+            if isinstance(value, str):
+                pairs.append((name, value))
+            else:
+                pairs.extend((name, one) for one in value)
+    if not placed:
+        pairs.append(length)
+    return pairs

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import parse_qsl, urlsplit
 
 from hl_testkit.cassettes.canonical import api_prefix
@@ -24,8 +24,10 @@ if TYPE_CHECKING:
     from hl_testkit.cassettes.model import Interaction
 
 
-@dataclass(frozen=True)
-class RequestKey:
+class RequestKey(NamedTuple):
+    """A tuple, not a frozen dataclass: every replayed request makes one and hashes it
+    three times (`Recording.take`), and a tuple does both in C, at a third of the cost."""
+
     method: str
     path: str
     query: tuple[tuple[str, str], ...]
@@ -61,13 +63,22 @@ def relative_path(path: str, base_path: str) -> str:
 
 def request_key(method: str, uri: str, body: bytes | str | None, base_path: str) -> RequestKey:
     parts = urlsplit(uri)
-    query = tuple(sorted(parse_qsl(parts.query, keep_blank_values=True)))
     return RequestKey(
-        method=method.upper(),
-        path=relative_path(parts.path, base_path),
-        query=query,
-        body=canonical_body(body),
+        method.upper(),
+        relative_path(parts.path, base_path),
+        tuple(sorted(query_pairs(parts.query))),
+        canonical_body(body),
     )
+
+
+def query_pairs(query: str) -> list[tuple[str, str]]:
+    """`parse_qsl(query, keep_blank_values=True)`, by splitting when nothing needs
+    decoding (no `%`, no `+`): what most queries are, at half the cost on every
+    replayed request. `tests/test_matching.py` holds it to `parse_qsl`."""
+    if "%" in query or "+" in query:
+        return parse_qsl(query, keep_blank_values=True)
+    pieces = (piece.partition("=") for piece in query.split("&") if piece)
+    return [(name, value) for name, _, value in pieces]
 
 
 def stored_key(interaction: Interaction) -> RequestKey:

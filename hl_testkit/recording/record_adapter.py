@@ -44,8 +44,8 @@ from urllib3.exceptions import ProtocolError, ReadTimeoutError
 
 from hl_testkit.cassettes import canonical
 from hl_testkit.recording import vcr_cassette
+from hl_testkit.recording.recorded_response import build_response
 from hl_testkit.recording.recorder import Recording
-from hl_testkit.recording.replay_adapter import build_response
 
 
 class RecordAdapter(HTTPAdapter):

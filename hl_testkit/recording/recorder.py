@@ -87,7 +87,7 @@ class Recording:
     #: Where in `loaded` each of `played` is, in the same order: no scan of `loaded` needed.
     played_at: list[int] = field(default_factory=list)
     misses: list[str] = field(default_factory=list)
-    #: May the `sessions` client answer straight from the index (replay_adapter)?
+    #: May requests clients be answered straight from the index (requests_replay)?
     #: Set while the cassette is activated: record mode none, no request hook.
     direct_replay: bool = False
     #: May the `sessions` client record without vcrpy's stubs (record_adapter)? Set while
@@ -147,8 +147,9 @@ class Recording:
         stored_uri = scrub.scrub_uri(
             canonical.canonical_uri(uri, self.base_url), self.secrets, self.rules
         )
-        # Headers matter only to decode a body (Content-Encoding, Content-Type).
-        clean_body = scrub.scrub_body(body, headers if body else {}, self.secrets, self.rules)
+        # Headers matter only to decode a body (Content-Encoding, Content-Type). No body
+        # (None or empty) has no key body either: no scrubbing to do.
+        clean_body = scrub.scrub_body(body, headers, self.secrets, self.rules) if body else None
         return matching.request_key(
             method, stored_uri, clean_body, canonical.api_prefix(stored_uri)
         )

@@ -188,7 +188,7 @@ def _one_timeout_ok(value: Any) -> bool:
 
 def raw_response(recorded: RecordedResponse, method: str, retries: Any) -> HTTPResponse:
     """urllib3's response over the recorded answer, as urllib3 1 makes it from vcrpy's."""
-    pairs = canonical.header_pairs(canonical.replay_headers(recorded.headers, recorded.body))
+    pairs = canonical.replay_pairs(recorded.headers, recorded.body)
     body = RecordedBody(recorded.body)
     # requests reads cookies from the original response (as vcrpy's path gives it, the
     # body itself), twice per response: without one a response with no cookie to give

@@ -414,7 +414,7 @@ def patched(recording: Recording, vcr_config: dict[str, Any]) -> Iterator[HlCass
         custom_patches=merged["custom_patches"],
     )
     # A request hook may drop, rewrite or pass the request to the network: only
-    # vcrpy's path knows what it does (see hl_testkit.replay_adapter).
+    # vcrpy's path knows what it does (see recording.requests_replay).
     recording.direct_replay = recording.record_mode == "none" and not cassette.request_hooks
     # Likewise a response hook may rewrite what is recorded: record_adapter leaves both to vcrpy.
     recording.direct_record = recording.record_mode != "none" and not (

@@ -1,10 +1,13 @@
-"""The `sessions` fixture's direct replay (`hl_testkit.recording.replay_adapter`) agrees with
-vcrpy's path: the same responses (status, reason, headers in order, body, cookies),
-the same misses and messages, the same bookkeeping, summary and strict verdicts.
+"""The `sessions` fixture's client in direct replay (requests' `HTTPAdapter.send`
+answering from the index: `hl_testkit.recording.requests_replay`, with the client's
+`trust_env` off) agrees with vcrpy's path: the same results and `ApiException`s
+(status, reason, headers in order, body, cookies), the same misses and messages, the
+same bookkeeping, summary and strict verdicts.
 
-Each case runs one sequence of calls twice on the same cassette: once through
-vcrpy's stubs (the adapter not mounted), once through the adapter, and compares
-everything a test or the plugin can see.
+Each case runs one sequence of `SessionsClient` calls twice on the same cassette: once
+through vcrpy's stubs (direct replay off), once directly, and compares everything a
+test or the plugin can see. (`tests/test_requests_replay.py` does the same for raw
+requests clients, with the corners left to vcrpy.)
 """
 
 from __future__ import annotations
@@ -22,7 +25,6 @@ from hl_testkit.client import SessionsClient
 from hl_testkit.errors import ApiBoundaryError, ApiException
 from hl_testkit.recording import requests_replay
 from hl_testkit.recording.recorder import CassetteMissError, Recording, activated
-from hl_testkit.recording.replay_adapter import ReplayAdapter
 
 API = "https://api.humanloop.com/v4"
 JSON = {"Content-Type": "application/json"}
@@ -103,12 +105,24 @@ def _seen(outcome: Any) -> Any:
     return ("ok", outcome.status, outcome.body, list(outcome.headers.items()))
 
 
+#: The URIs the direct path answered (`Recording.answer` is its alone), in order.
+ANSWERED: list[str] = []
+
+
 def _replay(path: Path, direct: bool, calls: list[Call] = CALLS) -> tuple[list[Any], Any]:
     recording = Recording(path=path, record_mode="none", base_url=API, nodeid="t.py::t")
     recording.load()
+    answer = Recording.answer
+    ANSWERED.clear()
+
+    def answered(self: Recording, method: str, uri: str, *args: Any) -> Any:
+        ANSWERED.append(uri)
+        return answer(self, method, uri, *args)
+
     with pytest.MonkeyPatch.context() as patch:
         # Not direct: vcrpy's path throughout (a test's own requests clients too).
         patch.setattr(requests_replay, "enabled", direct)
+        patch.setattr(Recording, "answer", answered)
         seen = _calls(recording, direct, calls)
     state = (
         recording.played_positions(),
@@ -126,8 +140,6 @@ def _calls(recording: Recording, direct: bool, calls: list[Call]) -> list[Any]:
         client.http.trust_env = False
         assert recording.direct_replay
         assert (requests.adapters.HTTPAdapter.send is requests_replay._send) is direct
-        if direct:
-            client.http.mount(client.base_url, ReplayAdapter(recording))
         for call in calls:
             try:
                 seen.append(_seen(call(client)))
@@ -140,7 +152,13 @@ def _calls(recording: Recording, direct: bool, calls: list[Call]) -> list[Any]:
 def test_both_paths_give_identical_results(tmp_path: Path) -> None:
     path = _write(tmp_path / "c.yaml", INTERACTIONS)
     slow, slow_state = _replay(path, direct=False)
+    assert ANSWERED == []
     fast, fast_state = _replay(path, direct=True)
+    # Every request under the base URL was answered directly, the redirect followed too;
+    # the escape leaves it (requests resolves the dots: /escape) and vcrpy's path refuses it.
+    assert len(ANSWERED) == 12
+    assert ANSWERED[10] == API + "/sessions/sesh_new"
+    assert not any(uri.endswith("/escape") for uri in ANSWERED)
     for n, (a, b) in enumerate(zip(slow, fast, strict=True)):
         assert a == b, f"call {n}"
     assert slow_state == fast_state
@@ -167,21 +185,14 @@ def test_unattributed_and_other_tests_interactions(tmp_path: Path) -> None:
     assert slow == _replay(path, direct=True, calls=calls)
 
 
-def test_not_mounted_for_other_urls(tmp_path: Path) -> None:
-    """Only the client's own base URL is answered by the adapter."""
-    session = requests.Session()
-    recording = Recording(path=tmp_path / "c.yaml", record_mode="none", base_url=API, nodeid="t")
-    session.mount(API, ReplayAdapter(recording))
-    assert isinstance(session.get_adapter(API + "/sessions"), ReplayAdapter)
-    assert not isinstance(session.get_adapter("https://example.com/v4"), ReplayAdapter)
-
-
 # -- the plugin: the fixture takes the direct path exactly when it may --------------------
 
 
 PLUGIN_TESTS = """
 import pytest
-from hl_testkit.recording.replay_adapter import ReplayAdapter
+from requests.adapters import HTTPAdapter
+
+from hl_testkit.recording import requests_replay
 
 SLOW = {"before_record_request": lambda request: request}  # a hook: vcrpy's path
 
@@ -192,7 +203,8 @@ def hl_vcr_config():
 
 
 def _direct(sessions):
-    return isinstance(sessions.http.get_adapter(sessions.base_url + "/x"), ReplayAdapter)
+    adapter = sessions.http.get_adapter(sessions.base_url + "/x")
+    return type(adapter) is HTTPAdapter and HTTPAdapter.send is requests_replay._send
 
 
 @pytest.mark.hl_cassette(name="shared")

@@ -1,25 +1,14 @@
-"""Replay for the `sessions` fixture's client: a requests transport adapter that
-answers straight from the `Recording`, without vcrpy's stubs or urllib3 underneath.
+"""A recorded answer as the `requests.Response` vcrpy's path would give for it, built
+straight from the recording: for the `sessions` client's recording adapter
+(`record_adapter`), which replays what the cassette already holds in record modes
+`once` and `new_episodes`.
 
-Why: in replay, most of a `sessions` call went to vcrpy rebuilding each answer as
-a `VCRHTTPResponse` (its headers parsed by `email.parser` twice), a vcrpy
-`Request` per call, and the real urllib3 pool and http.client path, none of which
-can change the answer. The adapter does what `HlCassette` does in record mode
-`none`, and nothing else:
+What requests builds from vcrpy's answer: status, reason, headers in recorded order
+(Transfer-Encoding dropped, repeated ones joined by ", ", as urllib3 joins them),
+`Content-Length` fitted to the body, cookies, encoding, url; the body readable again
+from `raw`. `tests/test_record_adapter.py` proves it agrees with vcrpy's path.
 
-* the API boundary check (a path resolving outside the base path is refused);
-* the request key, exactly as `Recording.key_of` makes it for vcrpy's path;
-* `Recording.take` (so played, misses, the summary and `--hl-strict` see the same
-  bookkeeping) and `Recording.miss` (the same message);
-* a `requests.Response` with what requests builds from vcrpy's answer: status,
-  reason, headers in recorded order (repeated ones joined by ", ", as urllib3
-  joins them), `Content-Length` fitted to the body, cookies, encoding, url.
-
-It is used only where it is sure to agree with vcrpy: record mode `none`, no
-request hook in `hl_vcr_config` (those may drop or rewrite the request, or let
-it through to the network), and only for the client's own base URL. Every other
-client, and every recording, goes through vcrpy as before.
-`tests/test_replay_adapter.py` proves both paths give the same results.
+(Direct replay, record mode `none`, is `requests_replay`'s, for every requests client.)
 """
 
 from __future__ import annotations
@@ -27,7 +16,6 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping
 from email.message import Message
-from typing import Any
 
 import requests
 from requests.adapters import BaseAdapter
@@ -37,32 +25,6 @@ from requests.utils import get_encoding_from_headers
 
 from hl_testkit.cassettes import canonical
 from hl_testkit.cassettes.model import RecordedResponse
-from hl_testkit.recording.recorder import Recording
-
-
-class ReplayAdapter(BaseAdapter):
-    """Answers every request it is given from `recording` (record mode `none`)."""
-
-    def __init__(self, recording: Recording) -> None:
-        super().__init__()
-        self.recording = recording
-
-    def send(
-        self,
-        request: requests.PreparedRequest,
-        stream: bool = False,
-        timeout: Any = None,
-        verify: Any = True,
-        cert: Any = None,
-        proxies: Any = None,
-    ) -> requests.Response:
-        recording = self.recording
-        method, url, body = request.method or "GET", request.url or "", request.body
-        interaction = recording.answer(method, url, body, request.headers)
-        return build_response(request, interaction.response, self)
-
-    def close(self) -> None:  # nothing is held open
-        pass
 
 
 def response_headers(recorded: RecordedResponse) -> dict[str, str]:
@@ -73,9 +35,7 @@ def response_headers(recorded: RecordedResponse) -> dict[str, str]:
     """
     out: dict[str, str] = {}
     lowered: dict[str, str] = {}
-    for name, value in canonical.header_pairs(
-        canonical.replay_headers(recorded.headers, recorded.body)
-    ):
+    for name, value in canonical.replay_pairs(recorded.headers, recorded.body):
         first = lowered.setdefault(name.lower(), name)  # urllib3 keeps the first spelling
         out[first] = f"{out[first]}, {value}" if first in out else value
     return out

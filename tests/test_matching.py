@@ -1,0 +1,85 @@
+"""The shortcuts on every replayed request's key agree with what they replace.
+
+* `matching.query_pairs` splits a query by hand when nothing needs decoding: it
+  gives what `parse_qsl(query, keep_blank_values=True)` gives, for any query;
+* `canonical.replay_pairs` gives, in one pass, the pairs of
+  `header_pairs(replay_headers(headers, body))`;
+* `RequestKey` is a tuple: keys of the same request are equal and hash alike,
+  keys of different requests are not equal.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hl_testkit.cassettes import canonical, matching
+
+# The characters that change how a query splits or decodes, and a few that do not.
+QUERY_CHARS = "&=%+;?#/ aZ09é2Ef"
+queries = st.text(alphabet=QUERY_CHARS, max_size=24)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(queries)
+def test_query_pairs_is_parse_qsl(query: str) -> None:
+    assert matching.query_pairs(query) == parse_qsl(query, keep_blank_values=True)
+
+
+def test_query_pairs_corners() -> None:
+    cases = ["", "&", "&&", "=", "a", "a=", "=b", "a==b", "a=1&&b=2", "a=1&a=2", "a b=c d"]
+    for query in cases:
+        assert matching.query_pairs(query) == parse_qsl(query, keep_blank_values=True), query
+    # The split is taken where it may be: these hold no `%` and no `+`.
+    assert matching.query_pairs("page=1&size=2&x") == [("page", "1"), ("size", "2"), ("x", "")]
+    # And decoding is left to parse_qsl.
+    assert matching.query_pairs("a=%41+b") == [("a", "A b")]
+
+
+NAMES = ["Content-Type", "Content-Length", "content-length", "Transfer-Encoding",
+         "transfer-encoding", "Set-Cookie", "Vary", "X-Extra"]  # fmt: skip
+values = st.one_of(
+    st.text(alphabet="ab, =;", max_size=6), st.lists(st.text(alphabet="ab", max_size=3))
+)
+headers = st.dictionaries(st.sampled_from(NAMES), values, max_size=len(NAMES))
+
+
+@settings(max_examples=2000, deadline=None)
+@given(headers, st.binary(max_size=40))
+def test_replay_pairs_is_header_pairs_of_replay_headers(
+    recorded: dict[str, str | list[str]], body: bytes
+) -> None:
+    expected = canonical.header_pairs(canonical.replay_headers(recorded, body))
+    assert canonical.replay_pairs(recorded, body) == expected
+
+
+def test_replay_pairs_corners() -> None:
+    recorded: dict[str, str | list[str]] = {
+        "Content-Length": "999",  # replaced where it stands
+        "Set-Cookie": ["a=1", "b=2"],  # each value its own pair, in order
+        "Transfer-Encoding": "chunked",  # dropped: the stored body is whole
+    }
+    pairs = [("Content-Length", "3"), ("Set-Cookie", "a=1"), ("Set-Cookie", "b=2")]
+    assert canonical.replay_pairs(recorded, b"abc") == pairs
+    assert canonical.replay_pairs({}, b"") == [("Content-Length", "0")]
+
+
+def test_request_keys_equal_exactly_when_the_requests_match() -> None:
+    base = "https://api.humanloop.com/v4"
+    one = matching.request_key("get", base + "/sessions?b=2&a=1", '{"x": 1, "y": 2}', "/v4")
+    same = matching.request_key("GET", base + "/sessions?a=1&b=2", '{"y":2,"x":1}', "/v4")
+    assert one == same
+    assert hash(one) == hash(same)
+    assert {one: 1}[same] == 1
+    others = [
+        matching.request_key("POST", base + "/sessions?a=1&b=2", '{"x":1,"y":2}', "/v4"),
+        matching.request_key("GET", base + "/session?a=1&b=2", '{"x":1,"y":2}', "/v4"),
+        matching.request_key("GET", base + "/sessions?a=1&b=3", '{"x":1,"y":2}', "/v4"),
+        matching.request_key("GET", base + "/sessions?a=1&b=2", '{"x":1,"y":3}', "/v4"),
+        matching.request_key("GET", base + "/sessions?a=1&b=2", None, "/v4"),
+    ]
+    assert all(other != one for other in others)
+    assert len({one, *others}) == 6
+    assert one.describe() == "GET /sessions?a=1&b=2"
