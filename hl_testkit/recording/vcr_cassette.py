@@ -78,7 +78,7 @@ from vcr.patch import CassettePatcherBuilder
 from vcr.record_mode import RecordMode
 
 from hl_testkit.cassettes import canonical, matching
-from hl_testkit.cassettes.file import Interaction, RecordedRequest, RecordedResponse
+from hl_testkit.cassettes.model import Interaction, RecordedRequest, RecordedResponse
 from hl_testkit.recording import requests_replay
 
 if TYPE_CHECKING:
