@@ -25,6 +25,7 @@ from hl_testkit.recording.record_adapter import RecordAdapter
 from hl_testkit.recording.recorder import CassetteMissError, LeakError, Recording, activated
 from hl_testkit.secrets import scrub
 from hl_testkit.standin import DEMO_PROJECT_ID, StandinServer
+from tests.test_sessions_replay import _failures, _summary
 from tests.varied_api import varied_api
 
 KEY = "hl_sk_record_adapter_0123456789"
@@ -281,16 +282,6 @@ def _run_plugin(pytester: pytest.Pytester, base_url: str, slow: bool, port: int)
     for p in cassettes.glob("*.yaml"):
         p.unlink()
     return result, files
-
-
-def _summary(result: pytest.RunResult) -> list[str]:
-    lines = result.outlines
-    start = next(n for n, line in enumerate(lines) if "hl-testkit" in line and "---" in line)
-    return [line for line in lines[start:] if not line.startswith("=")]
-
-
-def _failures(result: pytest.RunResult) -> list[str]:
-    return [line for line in result.outlines if line.startswith(("E ", "hl-testkit", "  "))]
 
 
 def test_plugin_verdicts_agree(pytester: pytest.Pytester) -> None:

@@ -26,6 +26,7 @@ from hl_testkit.cassettes.model import Interaction, RecordedRequest, RecordedRes
 from hl_testkit.recording import requests_replay
 from hl_testkit.recording.recorder import CassetteMissError, Recording, activated
 from tests.test_sessions_replay import API, INTERACTIONS, _failures, _summary, _write
+from tests.test_sessions_replay import _run_plugin as run_plugin
 
 pytestmark = pytest.mark.skipif(
     not requests_replay.enabled, reason="direct replay of own clients needs urllib3 1"
@@ -402,17 +403,7 @@ def test_own(hl_cassette):  # its own cassette: under --hl-strict, the unplayed 
 
 
 def _run_plugin(pytester: pytest.Pytester, slow: bool, *args: str) -> pytest.RunResult:
-    pytester.makepyfile(test_own_client=PLUGIN_TESTS)
-    cassette = pytester.path / "cassettes" / "test_own_client" / "shared.yaml"
-    cassette.parent.mkdir(parents=True, exist_ok=True)
-    _write(cassette, INTERACTIONS)
-    _write(cassette.with_name("test_own.yaml"), INTERACTIONS[:2])
-    with pytest.MonkeyPatch.context() as patch:
-        if slow:
-            patch.setenv("HL_TEST_SLOW", "1")
-        else:
-            patch.delenv("HL_TEST_SLOW", raising=False)
-        return pytester.runpytest_subprocess("-s", "-p", "no:cacheprovider", *args)
+    return run_plugin(pytester, slow, *args, module="test_own_client", tests=PLUGIN_TESTS)
 
 
 @pytest.mark.parametrize("strict", [(), ("--hl-strict",)])

@@ -231,9 +231,13 @@ def test_own(sessions):  # its own cassette: under --hl-strict, the unplayed one
 """
 
 
-def _run_plugin(pytester: pytest.Pytester, slow: bool, *args: str) -> pytest.RunResult:
-    pytester.makepyfile(test_direct=PLUGIN_TESTS)
-    cassette = pytester.path / "cassettes" / "test_direct" / "shared.yaml"
+def _run_plugin(
+    pytester: pytest.Pytester, slow: bool, *args: str, module: str = "test_direct", tests: str = ""
+) -> pytest.RunResult:
+    """`tests` (PLUGIN_TESTS by default) run as `module` through pytest, with the shared
+    cassette and test_own's; `slow` turns direct replay off (HL_TEST_SLOW)."""
+    pytester.makepyfile(**{module: tests or PLUGIN_TESTS})
+    cassette = pytester.path / "cassettes" / module / "shared.yaml"
     cassette.parent.mkdir(parents=True, exist_ok=True)
     _write(cassette, INTERACTIONS)
     _write(cassette.with_name("test_own.yaml"), INTERACTIONS[:2])
