@@ -218,6 +218,56 @@ def test_a_client_imported_again_in_process_is_patched_again(
     assert asked == ["/v4/first", "/v4/after", "/v4/after"]
 
 
+HELD_BACK = (
+    "from hl_testkit.recording import lazy_clients; "
+    "assert LIB not in sys.modules and LIB in lazy_clients.held_back()"
+)
+REPEATED = """
+import gc
+import sys
+import types
+
+RUN = ("--hl-record-mode=once", "-p", "hl_testkit.plugin", "-p", "no:cacheprovider")
+INNER = {inner!r}
+
+
+def _alive(name):
+    gc.collect()
+    return sum(isinstance(o, types.ModuleType) and o.__name__ == name for o in gc.get_objects())
+
+
+def test_runs(pytester):
+    assert "vcr" not in sys.modules  # each in-process run imports vcrpy, and drops it
+    pytester.makepyfile(test_inner=INNER)
+    alive = []
+    for n in range(5):
+        pytester.runpytest(*RUN).assert_outcomes(passed=2)
+        assert "vcr" not in sys.modules
+        (pytester.path / "cassettes").rename(pytester.path / f"cassettes-{{n}}")
+        alive.append((_alive("vcr.patch"), _alive("{lib}")))
+    assert alive == [(1, 1)] * 5  # the last run's, until the next: none kept longer
+"""
+
+
+@pytest.mark.parametrize("lib", CLIENTS)
+def test_in_process_runs_load_vcrpy_lazily_each_time_and_keep_no_old_copy(
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    api: tuple[str, list[str]],
+    lib: str,
+) -> None:
+    """pytester drops vcrpy after each in-process run while `lazy_clients` stays loaded:
+    each run loads it lazily again (the library held back, then imported and recorded in
+    the test) and no earlier run's vcrpy or library is kept alive (memory stays flat)."""
+    base, asked = api
+    inner = _inside(base, lib, "/again", HELD_BACK)
+    pytester.makepyfile(test_repeated=REPEATED.format(inner=inner, lib=lib))
+    _alone(pytester, monkeypatch, "-p", "pytester").assert_outcomes(passed=1)
+    # Each run recorded (in a test, the library first imported there), then reached it
+    # with no cassette, all five through the vcrpy that run loaded.
+    assert asked == ["/v4/again", "/v4/after"] * 5
+
+
 # -- imported before any cassette, or between two tests ----------------------------------
 
 

@@ -25,7 +25,11 @@ xdist worker even when its tests only use requests. Here:
 pytester's in-process runs restore `sys.modules` and `sys.meta_path` after
 each run, so a library may be imported again (a new module) or the watch be
 gone: `catch_up` (called on each activation) merges any library whose module
-is not the one merged and puts the watch back.
+is not the one merged and puts the watch back. Such a run may drop vcrpy (and
+`vcr_cassette`) but keep this module: `load_vcr` (called by each
+`vcr_cassette` import) then loads vcrpy afresh, lazily again, and forgets the
+old one's merges; `on_arrival` replaces the old `vcr_cassette`'s listener, so
+nothing here keeps a dropped vcrpy alive.
 """
 
 from __future__ import annotations
@@ -165,6 +169,8 @@ _held: frozenset[str] = frozenset()
 _merged: dict[str, types.ModuleType] = {}
 _names_of: dict[str, frozenset[str]] = {}
 _listeners: list[Callable[[str], None]] = []
+#: The `vcr` package `load_vcr` imported (None: not loaded here, or imported by another).
+_loaded: types.ModuleType | None = None
 
 
 def holding_back() -> contextlib.AbstractContextManager[object]:
@@ -181,18 +187,26 @@ def held_back() -> frozenset[str]:
 
 
 def on_arrival(listener: Callable[[str], None]) -> None:
-    """Call `listener(library)` after each held-back library is loaded and merged."""
+    """Call `listener(library)` after each held-back library is loaded and merged. A
+    listener of the same name (the module imported again) replaces the old one."""
+    name = (listener.__module__, listener.__qualname__)
+    _listeners[:] = [old for old in _listeners if (old.__module__, old.__qualname__) != name]
     _listeners.append(listener)
 
 
 def load_vcr() -> None:
     """Import vcrpy, holding back the optional client libraries not imported yet."""
-    global _held
-    if "vcr" in sys.modules:
-        return  # already imported (by another plugin, or eagerly): nothing held back
+    global _held, _loaded
+    vcr = sys.modules.get("vcr")
+    if vcr is not None:
+        if vcr is not _loaded:  # imported by another plugin, or eagerly: nothing held back
+            _held = frozenset()
+        return
+    _merged.clear()  # merges into a vcrpy that is gone (dropped by an in-process run)
+    _names_of.clear()
     absent = [name for name in OPTIONAL if sys.modules.get(name) is None]
     with _held_back(absent) as window:
-        importlib.import_module("vcr")
+        _loaded = importlib.import_module("vcr")
     _held = frozenset(window.refused)
     if _held:
         sys.meta_path.insert(0, _watch)
@@ -215,8 +229,8 @@ def _arrived(name: str) -> None:
     """`name` is loaded: merge it, unless a held-back library still loads (it will)."""
     state = _state
     state.queue.append(name)
-    if state.depth or state.busy:
-        return
+    if state.depth or state.busy or PATCH_MODULE not in sys.modules:
+        return  # (vcrpy dropped by an in-process run: `load_vcr` imports it afresh)
     state.busy = True
     try:
         while state.queue:
@@ -322,7 +336,3 @@ def library_of(target: Any) -> str:
     """The top-level package a patch target (a module or a class) comes from."""
     name = target.__name__ if isinstance(target, types.ModuleType) else str(target.__module__)
     return _top(name)
-
-
-# On import: `vcr_cassette` imports this module before it imports vcrpy.
-load_vcr()

@@ -66,8 +66,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from unittest import mock
 
-# First: it imports vcrpy, without the optional HTTP libraries not imported yet.
+# First: vcrpy imported without the optional HTTP libraries not imported yet.
 from hl_testkit.recording import lazy_clients
+
+lazy_clients.load_vcr()  # each time this module is imported (in-process runs drop it)
 
 # isort: split
 import vcr
