@@ -64,7 +64,7 @@ def _asked(method: str, uri: str, body: bytes | None = None) -> Interaction:
     )
 
 
-#: Requests replay tells apart or takes as one: base path, host, query order, JSON by meaning.
+#: Requests replay tells apart or takes as one: base path, origin, query order, JSON by meaning.
 _REQUESTS = [
     _asked("GET", f"{API}/sessions?page=1&size=2"),
     _asked("get", f"{API}/sessions?size=2&page=1"),
@@ -84,7 +84,7 @@ def test_diff_pairs_interactions_by_the_key_replay_finds_them_by(tmp_path: Path)
     recording.load()
     keys = [matching.stored_key(i) for i in _REQUESTS]
     assert recording._index.keys == keys  # what replay indexes is what drift pairs by
-    assert len(set(keys)) == 5  # what replay takes as one request is one key
+    assert len(set(keys)) == 6  # what replay takes as one request is one key
     # The n-th old request with a key pairs with the n-th new one, as replay plays them.
     new = list(reversed(_REQUESTS))
     pairs, removed, added = diff.pair(_REQUESTS, new)

@@ -66,6 +66,40 @@ def test_replay_pairs_corners() -> None:
     assert canonical.replay_pairs({}, b"") == [("Content-Length", "0")]
 
 
+def _stored_key(uri: str, base: str = "http://127.0.0.1:5000/v4") -> matching.RequestKey:
+    """The key of a live request to `uri`, with `base` the base URL in force."""
+    stored = canonical.canonical_uri(uri, base)
+    return matching.request_key("GET", stored, None, canonical.api_prefix(stored))
+
+
+def test_the_origin_counts_as_stored_so_the_api_and_loopback_replay_anywhere() -> None:
+    api = _stored_key("http://127.0.0.1:5000/v4/sessions/x")  # under the stand-in's base
+    live = "https://api.humanloop.com/v4"
+    assert api == _stored_key(live + "/sessions/x", live)
+    assert api == _stored_key("https://staging.example/v4/sessions/x", "https://staging.example/v4")
+    assert _stored_key("http://127.0.0.1:1234/status") == _stored_key("http://localhost:99/status")
+    others = [
+        _stored_key("http://other.example/sessions/x"),
+        _stored_key("https://other.example/sessions/x"),
+        _stored_key("http://other.example:8080/sessions/x"),
+        _stored_key("http://127.0.0.1:9/sessions/x"),  # loopback, not under the base URL
+    ]
+    assert len({api, *others}) == 5  # the same path, five origins: never each other's answer
+    assert [key.describe() for key in (api, *others)] == [
+        "GET /sessions/x",
+        "GET http://other.example/sessions/x",
+        "GET https://other.example/sessions/x",
+        "GET http://other.example:8080/sessions/x",
+        "GET http://localhost/sessions/x",
+    ]
+    assert matching.differences(others[0], api) == [
+        "origin: recorded https://api.humanloop.com, requested http://other.example"
+    ]
+    # The same path on another host is closer than another path on the same host.
+    elsewhere = _stored_key("http://127.0.0.1:5000/v4/sessions/y")
+    assert matching.closest(others[0], [elsewhere, api]) == 1
+
+
 def test_request_keys_equal_exactly_when_the_requests_match() -> None:
     base = "https://api.humanloop.com/v4"
     one = matching.request_key("get", base + "/sessions?b=2&a=1", '{"x": 1, "y": 2}', "/v4")

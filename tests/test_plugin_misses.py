@@ -18,6 +18,13 @@ def test_query(sessions):
     sessions.list(project_id=DEMO_PROJECT_ID, page=page, size=2)
 
 
+def test_host(hl_cassette):
+    url = os.environ.get("HLT_URL", hl_cassette.base_url)
+    headers = {"X-API-KEY": hl_cassette.api_key}
+    query = {"project_id": DEMO_PROJECT_ID, "page": 1}
+    requests.get(url + "/sessions", query, headers=headers, timeout=5).raise_for_status()
+
+
 def test_body(hl_cassette):
     payload = {"name": os.environ.get("HLT_NAME", "a"), "tags": ["x"], "n": 1}
     url, headers = hl_cassette.base_url + "/sessions", {"X-API-KEY": hl_cassette.api_key}
@@ -30,7 +37,7 @@ def test_body(hl_cassette):
 def _no_outside_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("HL_RECORD_MODE", "HUMANLOOP_BASE_URL", "HUMANLOOP_API_KEY"):
         monkeypatch.delenv(name, raising=False)
-    for name in ("HLT_PAGE", "HLT_NAME"):
+    for name in ("HLT_PAGE", "HLT_NAME", "HLT_URL"):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -42,12 +49,13 @@ def test_miss_message_names_request_cassette_closest_differences_and_command(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pytester.makepyfile(test_miss=MISS_TEST)
-    pytester.runpytest("--hl-record-mode=once").assert_outcomes(passed=2)
+    pytester.runpytest("--hl-record-mode=once").assert_outcomes(passed=3)
 
     monkeypatch.setenv("HLT_PAGE", "2")
     monkeypatch.setenv("HLT_NAME", "b")
+    monkeypatch.setenv("HLT_URL", "http://other.example")  # the same path, another host
     result = pytester.runpytest()
-    result.assert_outcomes(failed=2)
+    result.assert_outcomes(failed=3)
     call = "sessions.list(project_id=DEMO_PROJECT_ID, page=page, size=2)"
     line = MISS_TEST.strip().splitlines().index("    " + call) + 1
     result.stdout.fnmatch_lines(
@@ -64,6 +72,18 @@ def test_miss_message_names_request_cassette_closest_differences_and_command(
             "  pytest --hl-record-mode=new_episodes 'test_miss.py::test_query'",
             "",
             f"  at {pytester.path / 'test_miss.py'}:{line}: {call}",
+        ],
+        consecutive=True,
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "*_ test_host _*",
+            "hl-testkit: the cassette has no answer for this request",
+            "",
+            "  request:  GET http://other.example/sessions?page=1&project_id=pr_demo",
+            f"  cassette: {cassette(pytester, 'test_host')} (1 interaction, record mode none)",
+            "  closest:  #0 GET /sessions?page=1&project_id=pr_demo",
+            "    - origin: recorded https://api.humanloop.com, requested http://other.example",
         ],
         consecutive=True,
     )

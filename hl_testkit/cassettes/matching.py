@@ -1,10 +1,13 @@
 """Request matching: the one place that decides whether two requests are "the same".
 
 A request is reduced to a `RequestKey`: method, the path relative to the API's
-base path, the query as a sorted multiset, and the body in a canonical form
-(JSON compared by meaning, not by bytes). Scheme, host, port and base path do
-not count, so a cassette recorded against the stand-in on a random port, or
-against the live API, replays anywhere.
+base path, the query as a sorted multiset, the body in a canonical form (JSON
+compared by meaning, not by bytes), and the origin of its URI as a cassette
+stores it (`canonical.canonical_uri`): the API's is the public one whatever
+base URL was in force, loopback's is `http://localhost` whatever the port. So a
+cassette recorded against the stand-in on a random port, or against the live
+API, replays anywhere, and a request to another host never gets the API's
+answer (or another host's) for the same path.
 
 `CassetteIndex` maps keys to interaction positions, so a lookup costs the same
 whatever the cassette's size, and identical requests replay in recorded order.
@@ -18,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import parse_qsl, urlsplit
 
-from hl_testkit.cassettes.canonical import api_prefix
+from hl_testkit.cassettes.canonical import CANONICAL_BASE_URL, api_prefix
 
 if TYPE_CHECKING:
     from hl_testkit.cassettes.model import Interaction
@@ -32,11 +35,18 @@ class RequestKey(NamedTuple):
     path: str
     query: tuple[tuple[str, str], ...]
     body: str | None  # canonical JSON, or the raw text, or None for no body
+    origin: str  # scheme://host[:port] as stored: the API's, `http://localhost`, or another
 
     def describe(self) -> str:
-        """`GET /sessions?page=1&project_id=pr_x` (query shown sorted)."""
+        """`GET /sessions?page=1&project_id=pr_x` (query shown sorted); the origin too
+        when it is not the API's: `GET http://other.example/status`."""
         query = "&".join(f"{k}={v}" for k, v in self.query)
-        return f"{self.method} {self.path}" + (f"?{query}" if query else "")
+        origin = "" if self.origin == API_ORIGIN else self.origin
+        return f"{self.method} {origin}{self.path}" + (f"?{query}" if query else "")
+
+
+#: The origin of every request under the base URL in force, as stored.
+API_ORIGIN = CANONICAL_BASE_URL[: CANONICAL_BASE_URL.index("/", len("https://"))]
 
 
 def canonical_body(body: bytes | str | None) -> str | None:
@@ -68,6 +78,7 @@ def request_key(method: str, uri: str, body: bytes | str | None, base_path: str)
         relative_path(parts.path, base_path),
         tuple(sorted(query_pairs(parts.query))),
         canonical_body(body),
+        f"{parts.scheme}://{parts.netloc}",
     )
 
 
@@ -118,6 +129,8 @@ class CassetteIndex:
 def differences(wanted: RequestKey, recorded: RequestKey) -> list[str]:
     """Human-readable differences between a request and a recorded one."""
     found: list[str] = []
+    if wanted.origin != recorded.origin:
+        found.append(f"origin: recorded {recorded.origin}, requested {wanted.origin}")
     if wanted.method != recorded.method:
         found.append(f"method: recorded {recorded.method}, requested {wanted.method}")
     if wanted.path != recorded.path:
@@ -140,7 +153,8 @@ def closest(wanted: RequestKey, candidates: list[RequestKey]) -> int | None:
 
 
 def _similarity(a: RequestKey, b: RequestKey) -> int:
-    score = 4 * (a.path == b.path) + 2 * (a.method == b.method) + (a.body == b.body)
+    score = 8 * (a.path == b.path) + 4 * (a.method == b.method) + 2 * (a.origin == b.origin)
+    score += a.body == b.body
     shared = set(a.query) & set(b.query)
     return score * 100 + len(shared)
 
