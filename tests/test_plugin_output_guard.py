@@ -13,6 +13,7 @@ the cassettes, any file name, the pytest cache.
 from __future__ import annotations
 
 import base64
+import json
 import re
 import socket
 from collections.abc import Iterator
@@ -353,3 +354,71 @@ def test_a_credential_in_the_base_url_is_scrubbed_from_cassettes_and_output(
     assert "<HL_BASE_URL_USERINFO>" in cassette.read_text(encoding="utf-8")
     assert not leaked(output(result))
     assert tree_leaks(pytester.path) == []
+
+
+#: A key holding characters XML or JSON escapes (`&` `<` `>` `"`, non-ASCII) but Python's
+#: repr does not (record_property writes `str(value)`: a dict's repr).
+ESCAPED_KEY = 'hl_sk&<te>"st-Ké~Key98765'
+
+
+PROPERTIES = """
+import os
+
+import pytest
+
+KEY = os.environ["HUMANLOOP_API_KEY"]
+
+
+def test_properties(record_property, record_xml_attribute):
+    record_property("key", KEY)
+    record_property("nested", {"in": [KEY]})
+    record_property(KEY, "as a name")
+    record_xml_attribute("attribute", KEY)
+
+
+def test_suite_property(record_testsuite_property):
+    record_testsuite_property("suite", KEY)
+
+
+@pytest.mark.parametrize("n", [1], ids=[KEY])
+def test_failing_with_the_key_as_id(n):
+    assert n == 2, KEY
+"""
+
+
+def _xml_strings(path: Path) -> list[str]:
+    """Every attribute value, text and tail of the XML at `path`, entities decoded (as a
+    CI server reads them); it must parse."""
+    import xml.etree.ElementTree as ET
+
+    found: list[str] = []
+    for element in ET.parse(path).getroot().iter():
+        found += list(element.attrib.values())
+        found += [part for part in (element.text, element.tail) if part]
+    return found
+
+
+@pytest.mark.parametrize("workers", [(), ("-n", "2")], ids=["in-process", "xdist"])
+def test_a_key_escaped_by_xml_or_json_is_found_there_and_the_xml_stays_well_formed(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, workers: tuple[str, ...]
+) -> None:
+    """The JUnit XML writes `&`, `<`, `"` ... as entities, the cache's JSON writes `"`
+    and non-ASCII as escapes: a key holding them is scrubbed as the reader decodes it,
+    record_property, record_xml_attribute and record_testsuite_property values included,
+    and the placeholder keeps the XML well-formed."""
+    pytester.makepyfile(test_properties=PROPERTIES)
+    pytester.makeini("[pytest]\njunit_family = xunit1\n")  # where record_xml_attribute writes
+    monkeypatch.setenv("HUMANLOOP_API_KEY", ESCAPED_KEY)
+    result = pytester.runpytest_subprocess("--junitxml=junit.xml", "-rA", *workers)
+    result.assert_outcomes(passed=2, failed=1)
+    strings = _xml_strings(pytester.path / "junit.xml")
+    assert not [s for s in strings if ESCAPED_KEY in s]
+    for shown in ("<HUMANLOOP_API_KEY>", "{'in': ['<HUMANLOOP_API_KEY>']}"):
+        assert shown in strings  # each property really reached the XML, as its placeholder
+    assert sum("<HUMANLOOP_API_KEY>" in s for s in strings) >= 6
+    cache = json.loads((pytester.path / ".pytest_cache/v/cache/lastfailed").read_text())
+    assert list(cache) == [
+        "test_properties.py::test_failing_with_the_key_as_id[<HUMANLOOP_API_KEY>]"
+    ]
+    assert ESCAPED_KEY not in result.stdout.str() + result.stderr.str()
+    assert tree_leaks(pytester.path) == []  # the first key's forms: none written either

@@ -185,6 +185,29 @@ def test_json_escaped_slashes_are_replaced() -> None:
 # -- headers ------------------------------------------------------------------------
 
 
+ODD = "hl_sk&<te>\"st-K\u00e9~y'9\t8\U0001f600765"  # quote, tab, Latin-1, beyond the BMP
+
+
+@pytest.mark.parametrize(
+    "shown",
+    [
+        repr(ODD),  # a repr in a failure, a record_property value
+        ascii(ODD),  # \xe9, \U0001f600
+        ODD.encode("unicode_escape").decode("ascii"),  # pytest's parametrize ids
+        json.dumps(ODD),  # \u00e9, a surrogate pair
+        json.dumps(ODD, ensure_ascii=False),
+    ],
+    ids=["repr", "ascii", "unicode_escape", "json-ascii", "json"],
+)
+def test_a_key_escaped_by_python_or_json_is_replaced_and_named(shown: str) -> None:
+    secret = Secret("HUMANLOOP_API_KEY", ODD)
+    key = shown[1:-1] if shown[0] in "'\"" else shown  # inside its quotes, if any
+    assert scrub_text(f"x{shown}x", [secret]) == "x" + shown.replace(key, secret.placeholder) + "x"
+    [(_, name, found)] = scrub._replacer((secret,)).find(f"x{shown}x".encode())
+    assert found == secret
+    assert name in ("python-escaped", "json-escaped")
+
+
 def test_headers_by_name_whatever_their_case() -> None:
     out = scrub_interaction(
         exchange(

@@ -16,8 +16,10 @@ a run leaves in CI logs and artifacts. Every form of every known secret
   `caplog` and third-party handlers should all get scrubbed records);
 * files pytest writes at the end: the JUnit XML and the cache entries that
   hold node ids (`cache/lastfailed`, `cache/nodeids`, `cache/stepwise`),
-  rewritten after the cache provider wrote them. A node id with a secret in
-  it is stored with the placeholder, so `--lf` cannot select that test again.
+  rewritten after the cache provider wrote them, each string as its reader
+  sees it, entities and escapes decoded (`artifacts`): `record_xml_attribute`
+  and `record_testsuite_property` values too. A node id with a secret in it
+  is stored with the placeholder, so `--lf` cannot select that test again.
 
 It costs nothing while no secret is known: every hook returns at once, and
 neither the stream nor the record factory is touched.
@@ -25,7 +27,6 @@ neither the stream nor the record factory is touched.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -34,7 +35,7 @@ from typing import Any
 
 import pytest
 
-from hl_testkit.secrets import scrub
+from hl_testkit.secrets import artifacts, scrub
 from hl_testkit.secrets.scrub import Secret
 from hl_testkit.secrets.scrubbed_stream import ScrubbedStream
 
@@ -113,6 +114,8 @@ class OutputGuard:
     def scrub_report(self, report: Any) -> None:
         """`report`'s failure text and captured sections, scrubbed in place."""
         report.sections = [(title, self.text(content)) for title, content in report.sections]
+        if getattr(report, "user_properties", None):  # record_property: JUnit XML, reportlog
+            report.user_properties = [_scrubbed(p, self.text) for p in report.user_properties]
         if isinstance(getattr(report, "wasxfail", None), str):  # an xfail's reason
             report.wasxfail = self.text(report.wasxfail)
         longrepr = report.longrepr
@@ -146,22 +149,12 @@ class OutputGuard:
             for key in CACHE_KEYS:
                 value = cache.get(key, None)
                 if value is not None:
-                    text = json.dumps(value)
-                    clean = self.text(text)
-                    if clean != text:
-                        cache.set(key, json.loads(clean))
+                    clean = artifacts.scrub_json(value, self.text)
+                    if clean != value:
+                        cache.set(key, clean)
         xml_path = getattr(self.config.option, "xmlpath", None)
         if xml_path and not hasattr(self.config, "workerinput"):
-            self.scrub_file(Path(xml_path))
-
-    def scrub_file(self, path: Path) -> None:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            return  # not written (an earlier error) or not ours to judge
-        clean = self.text(text)
-        if clean != text:
-            path.write_text(clean, encoding="utf-8")
+            artifacts.scrub_xml_file(Path(xml_path), self.text)
 
     def pytest_unconfigure(self) -> None:
         if self._factory is not None and logging.getLogRecordFactory() is self._factory:
@@ -197,6 +190,15 @@ class OutputGuard:
             record.exc_text = self.text(logging.Formatter().formatException(record.exc_info))
         if record.stack_info:
             record.stack_info = self.text(record.stack_info)
+
+
+def _scrubbed(prop: tuple[str, object], text: Callable[[str], str]) -> tuple[str, object]:
+    """A `record_property` pair; a value holding a secret becomes its scrubbed text (the
+    text JUnit XML writes of it), any other is kept as the test gave it."""
+    name, value = prop
+    shown = str(value)
+    clean = text(shown)
+    return (text(name), value if clean == shown else clean)
 
 
 def worth_hiding(secrets: Iterable[Secret], key_in_use: str, live: bool) -> list[Secret]:

@@ -204,12 +204,40 @@ def _any_escaping(text: str) -> str:
             escapes.append(re.escape("\\" + char))
         if char == " ":
             escapes.append(r"\+")
+        escapes += _other_escapes(char)
         parts.append(f"(?:{'|'.join(escapes)})")
     return "".join(parts)
 
 
+#: What Python's repr and `unicode_escape` (and JSON, for the last three) write for these.
+_BACKSLASH_ESCAPES = {"'": r"\\'", "\t": r"\\t", "\n": r"\\n", "\r": r"\\r"}
+
+
+def _other_escapes(char: str) -> list[str]:
+    """Python's escapes of `char` (pytest's ids write non-ASCII as `\\xe9`, a repr in a
+    failure or a `record_property` value `\\'`), and JSON's surrogate pair for a
+    character beyond the BMP."""
+    code = ord(char)
+    found = [_BACKSLASH_ESCAPES[char]] if char in _BACKSLASH_ESCAPES else []
+    if (code < 0x100 and not char.isprintable()) or 0x80 <= code < 0x100:
+        found.append(r"\\x" + _any_case(f"{code:02X}"))
+    if code > 0xFFFF:
+        high, low = divmod(code - 0x10000, 0x400)
+        found.append(r"\\U" + _any_case(f"{code:08X}"))
+        found.append(
+            rf"\\u{_any_case(f'{0xD800 + high:04X}')}\\u{_any_case(f'{0xDC00 + low:04X}')}"
+        )
+    return found
+
+
 def _any_case(hex_digits: str) -> str:
     return "".join(f"[{d}{d.lower()}]" if d.isalpha() else d for d in hex_digits)
+
+
+def _escaped_kind(found: str) -> str:
+    if "\\" not in found:
+        return ""
+    return "python-escaped" if re.search(r"\\[xU']", found) else "json-escaped"
 
 
 class _Replacer:
@@ -245,7 +273,7 @@ class _Replacer:
             _, base, secret = next(
                 b for b, r in zip(self.bases, self.base_res, strict=True) if r.fullmatch(found)
             )
-            kind = "percent-encoded" if "%" in found else "json-escaped" if "\\" in found else ""
+            kind = "percent-encoded" if "%" in found else _escaped_kind(found)
             kind = kind or "form-encoded"  # only a `+` for a space sets it apart
             self._found[found] = (kind if base == "raw" else f"{kind} {base}"), secret
         return self._found[found]
