@@ -17,11 +17,14 @@ from typing import Any
 
 import pytest
 import requests
+from hypothesis import given
+from hypothesis import strategies as st
+from requests.structures import CaseInsensitiveDict
 
 from hl_testkit.client import SessionsClient
 from hl_testkit.errors import ApiBoundaryError, ApiException
 from hl_testkit.recording import unreachable
-from hl_testkit.recording.record_adapter import RecordAdapter
+from hl_testkit.recording.record_adapter import RecordAdapter, plain_headers
 from hl_testkit.recording.recorder import CassetteMissError, LeakError, Recording, activated
 from hl_testkit.secrets import scrub
 from hl_testkit.standin import DEMO_PROJECT_ID, StandinServer
@@ -126,6 +129,28 @@ def _agree(tmp_path: Path, mode: str, base_url: str, calls: list[Call] = CALLS,
         assert a == b, f"call {n}"
     assert slow == fast
     return slow
+
+
+_NAMES = st.sampled_from(
+    ["Accept", "accept", "ACCEPT", "Content-Type", "content-type", "X-Api-Key", "x-api-key",
+     "Content-Encoding", "ünï"]
+)  # fmt: skip
+_OPS = st.lists(st.tuples(st.booleans(), _NAMES, st.text(max_size=5)), max_size=12)
+
+
+@given(_OPS)
+def test_plain_headers_are_what_dict_makes_of_them(ops: list[tuple[bool, str, str]]) -> None:
+    # The shortcut through requests' store gives dict()'s names (as last spelt), values
+    # and order, whatever was set, overwritten in another case and deleted before.
+    headers: CaseInsensitiveDict[str] = CaseInsensitiveDict()
+    for delete, name, value in ops:
+        if delete:
+            headers.pop(name, None)
+        else:
+            headers[name] = value
+    made = plain_headers(headers)
+    assert list(made.items()) == list(dict(headers).items())
+    assert list(plain_headers(dict(headers)).items()) == list(made.items())
 
 
 def test_a_new_cassette_is_byte_identical(tmp_path: Path) -> None:
