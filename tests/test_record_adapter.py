@@ -169,6 +169,30 @@ def test_a_new_cassette_is_byte_identical(tmp_path: Path) -> None:
     assert "token: <REDACTED>" in text
 
 
+def test_headers_spelt_anew_record_alike_and_scrubbed(tmp_path: Path) -> None:
+    # The adapter reads the request's headers off requests' store (`plain_headers`), and
+    # hands them to the key only with a body: kept headers spelt anew over the session's,
+    # the key in headers of either case and in a JSON body.
+    calls: list[Call] = [
+        lambda s: s.http.get(
+            s.base_url + "/sessions/sesh_1",
+            headers={"accept": "application/json", "x-api-key": KEY, "Authorization": KEY},
+        ),
+        lambda s: s.http.post(
+            s.base_url + "/sessions",
+            json={"token": KEY},
+            headers={"content-type": "application/json", "X-Api-Key": KEY},
+        ),
+    ]
+    with varied_api() as base_url:
+        slow = _agree(tmp_path, "once", base_url, calls)
+    assert slow["result"] == ("written", 2)
+    text = slow["file"].decode()
+    assert KEY not in text
+    assert "accept: application/json" in text  # as the test spelt it, not the session
+    assert "content-type: application/json" in text
+
+
 def _session(id_: str) -> dict[str, Any]:
     from tests.varied_api import SESSION
 
