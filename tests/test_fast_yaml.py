@@ -270,3 +270,28 @@ def test_a_plain_scalar_repeated_in_a_document_reads_the_same_every_time() -> No
     text = body * 3 + "- {" + ", ".join(f"k{n}: {t}" for n, t in enumerate(texts)) + "}\n"
     for plain_only in (False, True):
         assert _same(fast_yaml.load(text, LOADER, plain=plain_only), yaml.load(text, LOADER))
+
+
+@pytest.mark.parametrize("flow", [False, None, True])
+def test_a_scalar_repeated_in_a_dump_writes_what_yaml_dump_writes_every_time(
+    flow: bool | None,
+) -> None:
+    # `dump` makes one event per distinct scalar and reuses it: the same text as a key
+    # and a value, as a string and as what YAML would take it for (1, "1", True,
+    # "true", None, "null"), one line and several, in block and in flow collections.
+    values: list[Any] = [*TRICKY, *NUMBERS]
+    keys = [v for v in values if v is not None and not isinstance(v, float)]
+    rng = random.Random(11)
+    document: dict[Any, Any] = {}
+    for n in range(300):
+        key = rng.choice(keys)
+        document.setdefault(key, []).append(
+            {rng.choice(keys): rng.choice(values), str(rng.choice(values)): [rng.choice(values)]}
+            if n % 2
+            else rng.choice(values)
+        )
+    document["again"] = [{str(v): v for v in values} for _ in range(3)]
+    options = {**OPTIONS, "default_flow_style": flow}
+    text = fast_yaml.dump(document, DUMPER, **options)
+    assert text == yaml.dump(document, Dumper=DUMPER, **options)
+    assert text.count("multi") > 3  # the repeats were written each time they occur

@@ -17,11 +17,14 @@ from typing import Any
 
 import pytest
 import requests
+from hypothesis import given
+from hypothesis import strategies as st
+from requests.structures import CaseInsensitiveDict
 
 from hl_testkit.client import SessionsClient
 from hl_testkit.errors import ApiBoundaryError, ApiException
 from hl_testkit.recording import unreachable
-from hl_testkit.recording.record_adapter import RecordAdapter
+from hl_testkit.recording.record_adapter import RecordAdapter, plain_headers
 from hl_testkit.recording.recorder import CassetteMissError, LeakError, Recording, activated
 from hl_testkit.secrets import scrub
 from hl_testkit.standin import DEMO_PROJECT_ID, StandinServer
@@ -128,6 +131,28 @@ def _agree(tmp_path: Path, mode: str, base_url: str, calls: list[Call] = CALLS,
     return slow
 
 
+_NAMES = st.sampled_from(
+    ["Accept", "accept", "ACCEPT", "Content-Type", "content-type", "X-Api-Key", "x-api-key",
+     "Content-Encoding", "ünï"]
+)  # fmt: skip
+_OPS = st.lists(st.tuples(st.booleans(), _NAMES, st.text(max_size=5)), max_size=12)
+
+
+@given(_OPS)
+def test_plain_headers_are_what_dict_makes_of_them(ops: list[tuple[bool, str, str]]) -> None:
+    # The shortcut through requests' store gives dict()'s names (as last spelt), values
+    # and order, whatever was set, overwritten in another case and deleted before.
+    headers: CaseInsensitiveDict[str] = CaseInsensitiveDict()
+    for delete, name, value in ops:
+        if delete:
+            headers.pop(name, None)
+        else:
+            headers[name] = value
+    made = plain_headers(headers)
+    assert list(made.items()) == list(dict(headers).items())
+    assert list(plain_headers(dict(headers)).items()) == list(made.items())
+
+
 def test_a_new_cassette_is_byte_identical(tmp_path: Path) -> None:
     with varied_api() as base_url:
         slow = _agree(tmp_path, "once", base_url)
@@ -142,6 +167,30 @@ def test_a_new_cassette_is_byte_identical(tmp_path: Path) -> None:
     text = slow["file"].decode()
     assert KEY not in text
     assert "token: <REDACTED>" in text
+
+
+def test_headers_spelt_anew_record_alike_and_scrubbed(tmp_path: Path) -> None:
+    # The adapter reads the request's headers off requests' store (`plain_headers`), and
+    # hands them to the key only with a body: kept headers spelt anew over the session's,
+    # the key in headers of either case and in a JSON body.
+    calls: list[Call] = [
+        lambda s: s.http.get(
+            s.base_url + "/sessions/sesh_1",
+            headers={"accept": "application/json", "x-api-key": KEY, "Authorization": KEY},
+        ),
+        lambda s: s.http.post(
+            s.base_url + "/sessions",
+            json={"token": KEY},
+            headers={"content-type": "application/json", "X-Api-Key": KEY},
+        ),
+    ]
+    with varied_api() as base_url:
+        slow = _agree(tmp_path, "once", base_url, calls)
+    assert slow["result"] == ("written", 2)
+    text = slow["file"].decode()
+    assert KEY not in text
+    assert "accept: application/json" in text  # as the test spelt it, not the session
+    assert "content-type: application/json" in text
 
 
 def _session(id_: str) -> dict[str, Any]:

@@ -5,19 +5,28 @@ Also what `update` returns, how it treats `recorded_at`, and a corrupt current f
 
 from __future__ import annotations
 
+import dataclasses
+import random
 import subprocess
 import sys
 import textwrap
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from hl_testkit.cassettes import file as cassette_file
 from hl_testkit.cassettes import store
 from hl_testkit.cassettes.file import CassetteError
-from hl_testkit.cassettes.model import CassetteData, Interaction, RecordedRequest, RecordedResponse
+from hl_testkit.cassettes.model import (
+    CassetteData,
+    Headers,
+    Interaction,
+    RecordedRequest,
+    RecordedResponse,
+)
 
 THREADS, PER_THREAD = 8, 6
 PROCESSES, PER_PROCESS = 4, 6
@@ -260,6 +269,64 @@ def test_preserve_recorded_at() -> None:
     other_target = CassetteData([interaction("a")], "api.humanloop.com")
     assert store.preserve_recorded_at(other_target, old).recorded_at == store.today()
     assert store.preserve_recorded_at(changed, None).recorded_at == store.today()
+
+
+#: Interactions alike or not as written, alike or not as objects: bodies the same but for
+#: JSON spacing, key order, 1/true/1.0, NaN; headers in another order, one value or a
+#: list; no body or an empty one; schema violations none or empty; who recorded it.
+_BODIES = [b'{"id":1}', b'{"id": 1}', b'{"id":true}', b'{"id":1.0}', b'{"b":1,"a":2}',
+           b'{"a":2,"b":1}', b"[NaN]", b"text\nlines", b"", b"\xff"]  # fmt: skip
+_HEADERS: list[Headers] = [{"A": "1", "B": "2"}, {"B": "2", "A": "1"}, {"A": ["1"], "B": "2"}, {}]
+
+
+def _variant(rng: random.Random) -> Interaction:
+    return Interaction(
+        RecordedRequest(
+            "GET", rng.choice(["https://h/v4/s", "https://h/v4/t"]), {}, rng.choice([None, b""])
+        ),
+        RecordedResponse(200, rng.choice(["OK", "Ok"]), rng.choice(_HEADERS), rng.choice(_BODIES)),
+        rng.choice([None, [], ["a violation"]]),
+        rng.choice([None, "t.py::a", "t.py::b"]),
+    )
+
+
+def _changed(rng: random.Random, i: Interaction) -> Interaction:
+    """`i` as recorded again: the same, or one thing in it drawn afresh."""
+    other = _variant(rng)
+    field = rng.choice(["same", "body", "headers", "reason", "violations", "by", "request"])
+    if field in ("body", "headers", "reason"):
+        part: Any = getattr(other.response, field)
+        return dataclasses.replace(i, response=dataclasses.replace(i.response, **{field: part}))
+    if field == "violations":
+        return dataclasses.replace(i, schema_violations=other.schema_violations)
+    if field == "by":
+        return dataclasses.replace(i, recorded_by=other.recorded_by)
+    return dataclasses.replace(i, request=other.request) if field == "request" else i
+
+
+def _cassette(rng: random.Random, interactions: list[Interaction]) -> CassetteData:
+    return CassetteData(
+        interactions,
+        rng.choice(["stand-in", None]),
+        "2020-01-01",
+        rng.choice([{}, {"X": 1}, {"X": True}, {"X": float("nan")}]),
+    )
+
+
+def test_same_exchanges_is_what_comparing_the_written_cassettes_says() -> None:
+    # `preserve_recorded_at` compares each pair of interactions, dumping only those not
+    # equal as objects: the same verdict as dumping both cassettes whole.
+    rng = random.Random(5)
+    verdicts = []
+    for _ in range(600):
+        old = [_variant(rng) for _ in range(rng.randint(0, 3))]
+        new = [_changed(rng, i) for i in old] + [_variant(rng) for _ in range(rng.random() < 0.1)]
+        a = _cassette(rng, new)
+        b = _cassette(rng, old) if rng.random() < 0.2 else dataclasses.replace(a, interactions=old)
+        verdict = store.same_exchanges(a, b)
+        assert verdict == (store._exchanges(a) == store._exchanges(b)), (a, b)
+        verdicts.append(verdict)
+    assert 100 < sum(verdicts) < 500  # both verdicts, many times
 
 
 def test_a_corrupt_cassette_is_never_merged_into(tmp_path: Path) -> None:

@@ -330,7 +330,11 @@ class _Events:
         self.flow_style = flow_style
         self.block_multiline = block_multiline
         self.seen: set[int] = set()  # a mapping or list met twice would become an alias
-        self.implicit: dict[tuple[str, str], tuple[bool, bool]] = {}
+        #: One event per distinct scalar, (tag, text, style) → event: the emitter only reads
+        #: events, and a cassette repeats its keys and many values thousands of times.
+        self.events: dict[tuple[str, str, str | None], ScalarEvent] = {}
+        #: The same for plain (one-line) strings, by their text alone: the most common case.
+        self.strings: dict[str, ScalarEvent] = {}
         self.out: list[Event] = []
 
     def of(self, data: Any) -> list[Event]:
@@ -344,10 +348,14 @@ class _Events:
         """Add the events of `value`; is it a plain scalar (what flow style asks)?"""
         kind = type(value)
         if kind is str:
+            event = self.strings.get(value)
+            if event is not None:
+                self.out.append(event)
+                return True
             if self.block_multiline and "\n" in value:
                 self.scalar(_STR, value, "|")
                 return False
-            self.scalar(_STR, value)
+            self.strings[value] = self.scalar(_STR, value)
         elif kind is dict or kind is list:
             self.collection(value, depth)
             return False
@@ -373,8 +381,15 @@ class _Events:
         plain = True
         depth += 1
         if type(value) is dict:
+            strings = self.strings
             for k, v in value.items():
-                plain = node(k, depth) & node(v, depth) & plain
+                # A key is nearly always a string met before: its event, without a call.
+                event = strings.get(k) if type(k) is str else None
+                if event is None:
+                    plain = node(k, depth) & plain
+                else:
+                    out.append(event)
+                plain = node(v, depth) & plain
             flow = self.flow_style if self.flow_style is not None else plain
             out[at] = MappingStartEvent(None, _MAP, True, flow_style=flow)
             out.append(_MAPPING_END)
@@ -385,15 +400,22 @@ class _Events:
             out[at] = SequenceStartEvent(None, _SEQ, True, flow_style=flow)
             out.append(_SEQUENCE_END)
 
-    def scalar(self, tag: str, value: str, style: str | None = None) -> None:
-        """A ScalarEvent without `__init__`'s call chain (a cassette has tens of thousands)."""
-        implicit = self.implicit.get((tag, value))
-        if implicit is None:
-            resolve = self.resolver.resolve
-            implicit = self.implicit[tag, value] = (
-                resolve(ScalarNode, value, (True, False)) == tag,
-                resolve(ScalarNode, value, (False, True)) == tag,
-            )
+    def scalar(self, tag: str, value: str, style: str | None = None) -> ScalarEvent:
+        """Add the scalar's event, made once per distinct scalar; returns it."""
+        event = self.events.get((tag, value, style))
+        if event is None:
+            event = self.events[tag, value, style] = self.new_scalar(tag, value, style)
+        self.out.append(event)
+        return event
+
+    def new_scalar(self, tag: str, value: str, style: str | None) -> ScalarEvent:
+        """A ScalarEvent without `__init__`'s call chain, its tag implicit where the
+        dumper's `resolve` would leave it so."""
+        resolve = self.resolver.resolve
+        implicit = (
+            resolve(ScalarNode, value, (True, False)) == tag,
+            resolve(ScalarNode, value, (False, True)) == tag,
+        )
         event = _new(ScalarEvent)
         event.anchor, event.tag, event.implicit, event.value, event.style = (
             None,
@@ -403,7 +425,7 @@ class _Events:
             style,
         )
         event.start_mark = event.end_mark = None
-        self.out.append(event)
+        return event
 
 
 _MAPPING_END = MappingEndEvent()

@@ -441,11 +441,12 @@ def to_document(data: CassetteData) -> dict[str, Any]:
         document["recorded_at"] = data.recorded_at
     if data.vars:  # only scenarios with environment variables have them
         document["vars"] = dict(sorted(data.vars.items()))
-    document["interactions"] = [_interaction_document(i) for i in data.interactions]
+    document["interactions"] = [interaction_document(i) for i in data.interactions]
     return document
 
 
-def _interaction_document(i: Interaction) -> dict[str, Any]:
+def interaction_document(i: Interaction) -> dict[str, Any]:
+    """What one interaction of `interactions:` is written from."""
     document: dict[str, Any] = {}
     if i.recorded_by is not None:  # first: whose it is, before what it is
         document["recorded_by"] = i.recorded_by
