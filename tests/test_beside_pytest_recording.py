@@ -59,7 +59,8 @@ def test_both_plugins_record_then_replay_in_one_run(
     base, asked = api
     for name in ("HL_RECORD_MODE", "HUMANLOOP_BASE_URL", "HUMANLOOP_API_KEY"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")  # only the two named below
+    monkeypatch.delenv("PYTEST_ADDOPTS", raising=False)  # no `-p no:recording` from outside
     plugins = ("-p", "recording", "-p", "hl_testkit.plugin", "-p", "no:cacheprovider")
     pytester.makepyfile(test_both=BOTH.format(base=base))
 
