@@ -25,6 +25,8 @@ from pathlib import Path
 
 import pytest
 
+from tests import other_plugins
+
 REPO = Path(__file__).resolve().parent.parent
 DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 BIN = Path(sys.executable).parent
@@ -104,7 +106,7 @@ def quoted_in(block: str, output: str) -> bool:
 
 def _env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HUMANLOOP_", "HL_"))}
-    env.pop("PYTEST_ADDOPTS", None)
+    env["PYTEST_ADDOPTS"] = other_plugins.addopts()  # not the outside one: only ours
     env.pop("PYTHONUNBUFFERED", None)  # stdout and stderr interleave as on a pipe
     return {**env, "PATH": f"{BIN}{os.pathsep}{env['PATH']}", "COLUMNS": "80", **extra}
 

@@ -16,6 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests import other_plugins
 from tests.test_docs_messages import quoted_in
 from tests.test_install_section import install_commands
 
@@ -38,7 +39,7 @@ def steps() -> list[tuple[str, bool]]:
 
 def _env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HUMANLOOP_", "HL_"))}
-    env.pop("PYTEST_ADDOPTS", None)
+    env["PYTEST_ADDOPTS"] = other_plugins.addopts()  # not the outside one: only ours
     identity = {"GIT_AUTHOR_NAME": "First Hour", "GIT_AUTHOR_EMAIL": "first@example.invalid"}
     identity |= {"GIT_COMMITTER_NAME": "First Hour", "GIT_COMMITTER_EMAIL": "first@example.invalid"}
     return {**env, **identity, "PATH": f"{BIN}{os.pathsep}{env['PATH']}", **extra}
