@@ -5,7 +5,8 @@ and pytest-recording (the `bench` extra: bench/ compares against it) are loaded 
 every pytest process through their entry points, and schemathesis alone imports
 ~2.5 s of modules (hypothesis, graphql, ...) before the first test: most of the start
 of each of the suite's hundreds of inner pytest processes (and of each xdist worker).
-The runs under test leave them out; no test here uses either plugin.
+The runs under test leave them out; the one test of both plugins in one run
+(tests/test_beside_pytest_recording.py) names pytest-recording itself.
 """
 
 from __future__ import annotations
