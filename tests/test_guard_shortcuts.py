@@ -25,7 +25,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hl_testkit.secrets import layers, runs
-from hl_testkit.secrets.scrub import MIN_SECRET_LENGTH, Leak, Secret, find_leaks
+from hl_testkit.secrets.scrub import (
+    MIN_SECRET_LENGTH,
+    Leak,
+    Secret,
+    _Replacer,
+    find_leaks,
+    secret_forms,
+)
 from tests.test_layers_agreement import as_tuples, reference_layers
 
 _B64_WORD = re.compile(rb"[A-Za-z0-9+/_-]{8,}={0,2}")
@@ -226,3 +233,54 @@ def reference_utf16(chunk: bytes) -> bytes | None:
 @given(st.binary(max_size=16) | st.text(max_size=8).map(lambda t: t.encode("utf-16-le")))
 def test_utf16_is_read_as_before(chunk: bytes) -> None:
     assert layers._utf16(chunk) == reference_utf16(chunk)
+
+
+# -- the fixed forms: the regex runs only where a match could be ---------------------------
+
+
+def reference_find(replacer: _Replacer, data: bytes) -> list[tuple[int, str, Secret]]:
+    """`_Replacer.find` before it looked for each form's letters and digits first."""
+    assert replacer.bytes_re is not None
+    found = []
+    for m in replacer.bytes_re.finditer(data):
+        name, secret = replacer._identify(m.group().decode("utf-8"))
+        found.append((m.start(), name, secret))
+    return found
+
+
+_KEY_CHARS = "ab0Z_-+/= %é\\\"'"
+
+
+@st.composite
+def texts_with_forms(draw: st.DrawFn) -> tuple[list[Secret], bytes]:
+    values = draw(st.lists(st.text(_KEY_CHARS, min_size=6, max_size=14), min_size=1, max_size=2))
+    secrets = [Secret(f"KEY_{i}", value) for i, value in enumerate(values)]
+    forms = sorted(form.encode() for value in values for form in secret_forms(value))
+    pieces = st.sampled_from(forms) | st.text(_KEY_CHARS, max_size=10).map(str.encode)
+    # A form cut short or with a character dropped: its runs are there, the match is not.
+    cut = st.sampled_from(forms).flatmap(
+        lambda f: st.integers(0, max(len(f) - 1, 0)).map(lambda i: f[:i] + f[i + 1 :])
+    )
+    return secrets, b" ".join(draw(st.lists(pieces | cut, max_size=6)))
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(texts_with_forms())
+def test_the_fixed_forms_are_found_as_the_regex_alone_finds_them(
+    case: tuple[list[Secret], bytes],
+) -> None:
+    secrets, data = case
+    replacer = _Replacer(tuple(secrets))
+    assert list(replacer.find(data)) == reference_find(replacer, data)
+
+
+def test_the_fixed_forms_skip_a_text_missing_their_letters_and_finds_every_escaping() -> None:
+    """The property above compares something: a cassette without the key's letters is
+    not searched by the regex, and a half-escaped key (no fixed form) is still found."""
+    replacer = _Replacer((Secret("HUMANLOOP_API_KEY", "hl_sk+Fake/Key=0123456789"),))
+    assert replacer.needed is not None
+    assert not replacer._possible(b"interactions:\n- request: {uri: /v4/sessions/sesh_x}\n")
+    half = b"key=hl_sk%2BFake\\u002FKey%3D0123456789&x=1"
+    assert [name for _, name, _ in replacer.find(half)] == ["percent-encoded"]
+    assert list(replacer.find(half)) == reference_find(replacer, half)
+    assert _Replacer((Secret("SYMBOLS", "+/=+/=+/"),)).needed is None  # nothing to look for
