@@ -24,7 +24,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hl_testkit.secrets import layers, runs
+from hl_testkit.secrets import layers, runs, scrub
 from hl_testkit.secrets.scrub import (
     MIN_SECRET_LENGTH,
     Leak,
@@ -271,7 +271,9 @@ def test_the_fixed_forms_are_found_as_the_regex_alone_finds_them(
 ) -> None:
     secrets, data = case
     replacer = _Replacer(tuple(secrets))
-    assert list(replacer.find(data)) == reference_find(replacer, data)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(scrub, "_LOOK_FIRST", 0)  # look first on texts this short too
+        assert list(replacer.find(data)) == reference_find(replacer, data)
 
 
 def test_the_fixed_forms_skip_a_text_missing_their_letters_and_finds_every_escaping() -> None:
@@ -284,3 +286,6 @@ def test_the_fixed_forms_skip_a_text_missing_their_letters_and_finds_every_escap
     assert [name for _, name, _ in replacer.find(half)] == ["percent-encoded"]
     assert list(replacer.find(half)) == reference_find(replacer, half)
     assert _Replacer((Secret("SYMBOLS", "+/=+/=+/"),)).needed is None  # nothing to look for
+    cassette = b"    method: GET\n" * 500 + half  # long enough to be looked at first
+    assert len(cassette) >= scrub._LOOK_FIRST
+    assert list(replacer.find(cassette)) == reference_find(replacer, cassette) != []
