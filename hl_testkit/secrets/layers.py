@@ -12,6 +12,9 @@ Bounded, because it runs on untrusted bytes: a depth limit, a budget of
 decoded bytes per document, a cap on how much one compressed blob may expand,
 and each distinct decoded text is expanded once. Pure functions, no I/O; it
 runs at write time and in `scan`, never on replay.
+
+Cheap on an ordinary cassette: what would be dropped unread is not decoded, and
+the runs worth decoding are found by length in C (`runs`), not word by word.
 """
 
 from __future__ import annotations
