@@ -138,6 +138,13 @@ def encodings(secret: bytes) -> list[bytes]:
         gzip.compress(secret, mtime=0),
         b64(text.encode("utf-16")),
         "\n".join(textwrap.wrap(b64(b"x" * 60 + secret + b"y" * 60).decode(), 76)).encode(),
+        # Short compressed streams (a repeated secret inflates from a few bytes): each
+        # zlib header (levels 1, 2-5, 6, 7-9 set 78 01, 5E, 9C, DA) and gzip, as base64
+        # words shorter than any base64 of the secret itself.
+        *(b64(zlib.compress(secret * 8, level)) for level in (1, 3, 6, 9)),
+        base64.urlsafe_b64encode(gzip.compress(secret * 8, mtime=0)),
+        secret.hex().encode() + b"=",
+        b64(secret)[:-2] + b"==",  # cut short: padding after a run one short of the secret
     ]
 
 
@@ -162,6 +169,21 @@ _NOISE = st.sampled_from(
         b"=\r",
         b"  ",
         b"\t",
+        # Decoys for the shortcuts (`secrets/runs.py`): a compressed stream's start in the
+        # middle of a word, after `=`, or too short; ids just under and over the length
+        # that is decoded; runs that are hex and base64 at once.
+        b"xH4sIAAAAAAAAA",
+        b"=H4sIAAAAAAAAA",
+        b"H4sIAAA",
+        b"seeJzLSM3JyVcozy",
+        b"eAEBAAAAAA",
+        b"eFAAAAAAAA",
+        b"eZAAAAAAAA",
+        b"sesh_bench000001",
+        b"com/v4/sessions/sesh_bench000001",
+        b"conversation-0",
+        b"abcdefabcdef",
+        b"0123456789abcdef012345678",
     ]
 )
 _SEPARATORS = st.sampled_from([b"\n", b"\r\n", b" ", b"", b"=\n", b"\n  "])

@@ -12,6 +12,9 @@ Bounded, because it runs on untrusted bytes: a depth limit, a budget of
 decoded bytes per document, a cap on how much one compressed blob may expand,
 and each distinct decoded text is expanded once. Pure functions, no I/O; it
 runs at write time and in `scan`, never on replay.
+
+Cheap on an ordinary cassette: what would be dropped unread is not decoded, and
+the runs worth decoding are found by length in C (`runs`), not word by word.
 """
 
 from __future__ import annotations
@@ -23,11 +26,12 @@ import html
 import quopri
 import re
 import zlib
-from bisect import bisect_right
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from urllib.parse import unquote_to_bytes
+
+from hl_testkit.secrets import runs
 
 MAX_DEPTH = 4
 #: Decoded bytes one document may produce in all (besides a floor for small ones).
@@ -41,14 +45,11 @@ _BACKSLASH = re.compile(r"\\u([0-9A-Fa-f]{4})|\\(.)", re.S)
 _ENTITY = re.compile(rb"&(?:#[0-9]+|#[xX][0-9A-Fa-f]+|[A-Za-z]+[0-9]*);")
 _QP = re.compile(rb"=[0-9A-F]{2}|=\r?\n")
 _HEX = re.compile(rb"(?<![0-9A-Fa-f])(?:[0-9A-Fa-f]{2}){6,}(?![0-9A-Fa-f])")
-_B64 = re.compile(rb"[A-Za-z0-9+/_-]{8,}={0,2}")
 #: A line of wrapped base64, and the base64 that ends a line (`body: QUJD...`).
 _B64_LINE = re.compile(rb"[A-Za-z0-9+/]+={0,2}")
 #: A character some whole-text encoding starts with (see `_whole`).
-_WHOLE_CHAR = re.compile(rb"[%\\&=]")
-#: A run of hex digits that could be `_HEX`'s: it is, if of an even length.
-_HEX_RUN = re.compile(rb"[0-9A-Fa-f]{12,}")
-_B64_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+_WHOLE_CHARS = (b"%", b"\\", b"&", b"=")
+_B64_CHARS = runs.BASE64_ALPHABET
 _ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f"}
 
 
@@ -88,20 +89,20 @@ def layers(data: bytes, min_length: int) -> Iterator[Layer]:
     (decompression aside), so it could never hold a secret that long.
     """
     budget = _Budget(max(BUDGET_FACTOR * len(data), BUDGET_FLOOR))
-    line_starts = [0] + [m.end() for m in re.finditer(rb"\n", data)]
+    line_of = _LineCounter(data)
     # What the queue below would drop unread is dropped here, before its lines are
     # worked out: most base64-looking words of a cassette decode to a few bytes.
     seeds: list[tuple[str, int, int, bytes]] = []
     for start, whole_line in _whole_lines(data):  # only a line holding `%`, `\`, `&` or `=`
-        number = bisect_right(line_starts, start)
+        number = line_of(start)
         line = whole_line.rstrip(b"\r")  # a line end is no soft break
         seeds += [
             (name, number, number, out) for name, out in _whole(line) if _kept(out, min_length)
         ]
     for name, (start, end), out in _regions(data, min_length):
         if _kept(out, min_length):
-            first = bisect_right(line_starts, start)
-            last = bisect_right(line_starts, max(start, end - 1))
+            first = line_of(start)
+            last = line_of(max(start, end - 1))
             seeds.append((name, first, last, out))
     # Breadth first: a secret is reported under its shortest chain of encodings.
     queue = deque(Layer((name,), first, out, last) for name, first, last, out in seeds)
@@ -122,14 +123,39 @@ def layers(data: bytes, min_length: int) -> Iterator[Layer]:
         )
 
 
+class _LineCounter:
+    """The 1-based line of an offset, counted from the last one asked for: the offsets
+    come nearly in order, so each newline is counted about once (no table of every
+    line's start: a cassette has tens of thousands, and few seeds)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data, self.at, self.line = data, 0, 1
+
+    def __call__(self, offset: int) -> int:
+        if offset >= self.at:
+            self.line += self.data.count(b"\n", self.at, offset)
+        else:
+            self.line -= self.data.count(b"\n", offset, self.at)
+        self.at = offset
+        return self.line
+
+
 def _whole_lines(data: bytes) -> Iterator[tuple[int, bytes]]:
     """(offset, text) of each line holding a character some whole-text encoding starts
     with (`%`, `\\`, `&`, `=`): found by the character, which is rare, not by matching a
-    line at each offset."""
+    line at each offset; each character by `find` (memchr), not by a regex's class
+    test at every byte."""
+    ahead = {char: data.find(char) for char in _WHOLE_CHARS}  # each one's next offset
     at = 0
-    while (m := _WHOLE_CHAR.search(data, at)) is not None:
-        start = data.rfind(b"\n", 0, m.start()) + 1
-        end = data.find(b"\n", m.start())
+    while True:
+        for char, offset in ahead.items():
+            if 0 <= offset < at:  # on a line already read: look further
+                ahead[char] = data.find(char, at)
+        hit = min((offset for offset in ahead.values() if offset >= 0), default=-1)
+        if hit < 0:
+            return
+        start = data.rfind(b"\n", 0, hit) + 1
+        end = data.find(b"\n", hit)
         end = len(data) if end < 0 else end
         yield start, data[start:end]
         at = end + 1
@@ -172,47 +198,35 @@ def _unbackslash(text: str) -> str:
 def _regions(chunk: bytes, min_length: int = 0) -> Iterator[tuple[str, tuple[int, int], bytes]]:
     """Encoded stretches inside a text (hex, base64, wrapped base64), and binary
     encodings of the whole (compressed, UTF-16): (name, (start, end), decoded).
-    A base64 word is not decoded if what it gives would be dropped (`_kept`)."""
+    A base64 word is not decoded if what it gives would be dropped (`_kept`): the
+    runs are found by length (`runs`), most words of a cassette never reach Python."""
     yield from _binary(chunk)
-    # `_HEX` matches whole runs of hex digits of an even length: found as runs (its
-    # look-behind would cost the regex engine its fast scan, and double the time).
-    for m in _HEX_RUN.finditer(chunk):
-        if (m.end() - m.start()) % 2 == 0:
-            yield "hex", m.span(), bytes.fromhex(m.group().decode("ascii"))
-    # Most words of a cassette are too short to keep: dropped by their length alone (with
-    # their `=`s, at least the length `_decodes_too_short` reads) before any Python.
-    size = _shortest_kept(min_length)
-    words = [
-        m for m in _B64.finditer(chunk) if m.end() - m.start() >= size or chunk[m.start()] in b"He"
-    ]
-    for m in words:
-        token = m.group()
-        if _decodes_too_short(token, min_length) or _HEX.fullmatch(token):
+    for start, end in runs.hex_runs(chunk):
+        if (end - start) % 2 == 0:  # `_HEX`: whole runs of an even length
+            yield "hex", (start, end), bytes.fromhex(chunk[start:end].decode("ascii"))
+    for start, end in runs.base64_words(chunk, _shortest_kept(min_length)):
+        token = chunk[start:end]
+        if _HEX.fullmatch(token):
             continue  # read as hex above; as base64 it is noise
         decoded = _base64(token)
         if decoded is not None:
-            yield ("base64url" if b"-" in token or b"_" in token else "base64"), m.span(), decoded
+            yield (
+                ("base64url" if b"-" in token or b"_" in token else "base64"),
+                (start, end),
+                decoded,
+            )
     if b"\n" in chunk:
         yield from _multiline(chunk)
 
 
 @functools.lru_cache(maxsize=64)
 def _shortest_kept(min_length: int) -> int:
-    """The fewest characters a base64 word needs to decode to `min_length` bytes."""
-    size = 8
+    """The fewest characters (`=` aside) a base64 word needs to decode to `min_length`
+    bytes (a stray last character, length % 4 == 1, adds none)."""
+    size = runs.MIN_WORD
     while size // 4 * 3 + size % 4 * 3 // 4 < min_length:
         size += 1
     return size
-
-
-def _decodes_too_short(token: bytes, min_length: int) -> bool:
-    """Would `_base64(token)` give fewer than `min_length` bytes, none of them compressed?
-    Its length follows from the token's (every character is of the alphabet), and
-    only a token starting with `H` or `e` decodes to gzip's 0x1f or zlib's 0x78."""
-    if token[:1] in (b"H", b"e"):
-        return False
-    size = len(token.rstrip(b"="))  # a stray last character (size % 4 == 1) adds nothing
-    return size // 4 * 3 + size % 4 * 3 // 4 < min_length
 
 
 def _multiline(chunk: bytes) -> Iterator[tuple[str, tuple[int, int], bytes]]:
@@ -342,6 +356,8 @@ def _utf16(chunk: bytes) -> bytes | None:
         return None
     if chunk[:2] in (b"\xff\xfe", b"\xfe\xff"):
         codec = "utf-16"
+    elif b"\0" not in chunk:  # no zeros to count: a scan, not two copies of half of it
+        return None
     elif chunk[1::2].count(0) * 2 >= len(chunk) // 2:
         codec = "utf-16-le"
     elif chunk[0::2].count(0) * 2 >= len(chunk) // 2:
