@@ -234,9 +234,12 @@ def recorded_interaction(
     headers: Any,
     body: bytes | str | None,
     response: dict[str, Any],
+    stored_uri: str | None = None,
 ) -> Interaction:
     """An exchange as it is kept (scrubbed): `response` in vcrpy's form (status, headers
-    as lists, body). Shared by vcrpy's path and the `sessions` client's record adapter."""
+    as lists, body). Shared by vcrpy's path and the `sessions` client's record adapter,
+    which passes `stored_uri`, `uri` as `Recording.key_and_uri` stored it (not scrubbed
+    again)."""
     request_headers = canonical.request_headers(headers)
     # Kept for `clean` alone, which decodes the body by it (as `key_of` does) and then
     # drops it: without it a gzip request body would be stored compressed, unscrubbed.
@@ -248,7 +251,11 @@ def recorded_interaction(
         Interaction(
             RecordedRequest(
                 method=method.upper(),
-                uri=canonical.canonical_uri(uri, recording.base_url),
+                uri=(
+                    canonical.canonical_uri(uri, recording.base_url)
+                    if stored_uri is None
+                    else stored_uri
+                ),
                 headers=request_headers,
                 body=body.encode("utf-8") if isinstance(body, str) else body,
             ),
@@ -258,7 +265,8 @@ def recorded_interaction(
                 headers=canonical.response_headers(response["headers"]),
                 body=answer.encode("utf-8") if isinstance(answer, str) else bytes(answer or b""),
             ),
-        )
+        ),
+        uri_scrubbed=stored_uri is not None,
     )
 
 

@@ -478,9 +478,17 @@ def _context(secrets: Iterable[Secret], rules: ScrubRules) -> _Context:
 
 
 def scrub_interaction(
-    interaction: Interaction, secrets: Iterable[Secret], rules: ScrubRules = DEFAULT_RULES
+    interaction: Interaction,
+    secrets: Iterable[Secret],
+    rules: ScrubRules = DEFAULT_RULES,
+    uri_scrubbed: bool = False,
 ) -> Interaction:
     """A scrubbed copy of `interaction`; the original is left alone.
+
+    `uri_scrubbed`: the request's URI is `scrub_uri`'s already, with these secrets and
+    rules (a recording's, from the request's key), and is kept as it is: scrubbed
+    once, as it would be here (scrubbing twice is not always the same: a placeholder
+    may hold a secret's text).
 
     Compressed bodies are stored decoded (Content-Encoding removed), and
     Content-Length is dropped wherever the body changed. Raises `ScrubError`
@@ -491,7 +499,7 @@ def scrub_interaction(
     req, resp = interaction.request, interaction.response
     request = RecordedRequest(
         method=req.method,
-        uri=_scrub_uri(req.uri, ctx),
+        uri=req.uri if uri_scrubbed else _scrub_uri(req.uri, ctx),
         headers={},
         body=_scrub_body(req.body, req.headers, ctx),
     )
