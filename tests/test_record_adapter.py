@@ -10,10 +10,14 @@ once through the adapter, and compares everything a test or the plugin can see.
 
 from __future__ import annotations
 
+import base64
+import json
+import re
 import socket
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 import requests
@@ -24,7 +28,13 @@ from requests.structures import CaseInsensitiveDict
 from hl_testkit.client import SessionsClient
 from hl_testkit.errors import ApiBoundaryError, ApiException
 from hl_testkit.recording import unreachable
-from hl_testkit.recording.record_adapter import RecordAdapter, plain_headers
+from hl_testkit.recording.record_adapter import (
+    RecordAdapter,
+    _split_stub_uri,
+    plain_headers,
+    stub_origin,
+    stub_uri,
+)
 from hl_testkit.recording.recorder import CassetteMissError, LeakError, Recording, activated
 from hl_testkit.secrets import scrub
 from hl_testkit.standin import DEMO_PROJECT_ID, StandinServer
@@ -151,6 +161,74 @@ def test_plain_headers_are_what_dict_makes_of_them(ops: list[tuple[bool, str, st
     made = plain_headers(headers)
     assert list(made.items()) == list(dict(headers).items())
     assert list(plain_headers(dict(headers)).items()) == list(made.items())
+
+
+_ORIGINS = st.sampled_from(
+    ["http://127.0.0.1:8123/v4", "https://api.humanloop.com/v4", "http://localhost:80/v4",
+     "HTTP://LocalHost:5/v4", "http://user:pw@127.0.0.1:9/v4", "http://[::1]:7/v4",
+     "https://api.humanloop.com:443", "http://x:99999/v4"]
+)  # fmt: skip
+_URL_TAILS = st.text(alphabet="/?#&=%+ \t\n@:[]._-aZ09\u00e9~;", max_size=20)
+
+
+@given(_ORIGINS, _URL_TAILS)
+def test_stub_uri_without_the_split_is_the_split(base_url: str, tail: str) -> None:
+    # A URL taken as it is (its origin's own, a path after it) is what the split makes;
+    # origins not in that form (a default port, capitals, userinfo, brackets) take none.
+    origin = stub_origin(base_url)
+    request = requests.PreparedRequest()
+    for url in (base_url + tail, base_url + "/" + tail, base_url.partition("/v4")[0] + tail):
+        request.url = url
+        try:
+            slow = _split_stub_uri(url)
+        except ValueError as exc:  # a bad port or bracket: the split fails on both paths
+            with pytest.raises(ValueError, match=re.escape(str(exc))):
+                stub_uri(request, origin)
+            continue
+        assert stub_uri(request, origin) == slow
+
+
+def test_stub_uri_takes_the_shortcut_for_its_origin() -> None:
+    assert stub_origin("http://127.0.0.1:8123/v4") == "http://127.0.0.1:8123"
+    assert stub_origin("http://localhost:80/v4") == ""  # the split drops the default port
+    assert stub_origin("http://user:pw@127.0.0.1:9/v4") == ""
+    request = requests.PreparedRequest()
+    request.url = "http://127.0.0.1:8123/v4/sessions?page=1"
+    assert stub_uri(request, "http://127.0.0.1:8123") is request.url
+
+
+_KEY_CALLS: list[Call] = [
+    lambda s: s.http.get(s.base_url + "/sessions/sesh_1", params={"state": KEY, "api_key": KEY}),
+    lambda s: s.http.get(s.base_url + "/sessions/sesh_1?q=" + quote(KEY, safe="")),
+    lambda s: s.http.get(
+        s.base_url + "/sessions/sesh_1",
+        params={"b": base64.b64encode(KEY.encode()).decode(), "x": "k " + KEY},
+    ),
+    lambda s: s.http.get(s.base_url + "/sessions/sesh_1", headers={"X-Other": f"Bearer {KEY}"}),
+    lambda s: s.http.post(s.base_url + "/sessions", json={"name": KEY, "token": "t" * 8}),
+    lambda s: s.http.post(s.base_url + "/sessions", data={"note": KEY, "password": "p" * 8}),
+    lambda s: s.http.post(
+        s.base_url + "/sessions",
+        data=json.dumps({"n": KEY}, ensure_ascii=True).replace("_", "\\u005f"),
+        headers={"Content-Type": "application/json"},
+    ),
+]
+
+
+def test_a_key_in_every_part_of_a_request_is_scrubbed_alike(tmp_path: Path) -> None:
+    """The shortcuts (the stub URI unsplit, the stored URI passed on from the key, a body
+    not parsed for fields it cannot name) leave no way through: the key in a query (raw,
+    percent-encoded, base64, under a credential name), in a header, in JSON and form
+    bodies (plain, escaped), and credential-named fields holding other values, record
+    the same cassette on both paths, with no form of the key and no such value in it."""
+    with varied_api() as base_url:
+        slow = _agree(tmp_path, "once", base_url, _KEY_CALLS)
+    assert slow["result"] == ("written", len(_KEY_CALLS))
+    text = slow["file"].decode()
+    assert scrub.find_leaks(text, scrub.known_secrets({}, extra={"K": KEY})) == []
+    assert "t" * 8 not in text  # redacted by name
+    assert "p" * 8 not in text
+    assert text.count("<HUMANLOOP_API_KEY>") >= 5  # replaced by value, not dropped
 
 
 def test_a_new_cassette_is_byte_identical(tmp_path: Path) -> None:

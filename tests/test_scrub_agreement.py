@@ -13,9 +13,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hl_testkit.cassettes.model import Headers, Interaction, RecordedRequest, RecordedResponse
 from hl_testkit.secrets import scrub
 from hl_testkit.secrets.scrub import REDACTED, ScrubRules
 
@@ -91,3 +93,84 @@ def test_the_agreement_test_redacts_and_keeps() -> None:
     untouched = {"id": 1, "items": [1, "a", None]}
     assert scrub._redact_json(untouched, scrub._field_names((), ()), True) is not untouched
     assert scrub._redact_json(untouched, scrub._field_names((), ()), False) is untouched
+
+
+# -- the shortcut past the parse: a body that cannot name a credential field ----------------
+
+_TRICKY_NAMES = st.sampled_from(
+    ["id", "token", "TOKEN", " token ", "Api-Key", "API_KEY", "page_token", "max_tokens",
+     "to\u212aen", "pass\u00adword", "provider-api-keys", "x_secret", "sort_key", "key",
+     "na\"me", "t\\oken", "\u00e9", "client_secret_x"]
+)  # fmt: skip
+_TRICKY_JSON = st.recursive(
+    _SCALARS | st.text(max_size=4) | st.sampled_from(["token", "api_key", "-_-"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_TRICKY_NAMES, inner, max_size=4),
+    max_leaves=20,
+)
+_SHORTCUT_RULES = [
+    *_RULES,
+    ScrubRules(field_names=("t?ken", "[ab]pi_key")),  # patterns the shortcut leaves alone
+    ScrubRules(field_names=()),
+]
+
+
+def _encoded(value: Any, how: str) -> bytes:
+    """`value` as JSON bytes in one of the spellings a body may use."""
+    if how == "utf-16":
+        return json.dumps(value).encode("utf-16")
+    if how == "escaped":  # every letter t as \u0074: the key `token` hidden from a byte search
+        return json.dumps(value).replace("t", "\\u0074").encode("utf-8")
+    if how == "indented":
+        return json.dumps(value, indent=1, ensure_ascii=False).encode("utf-8")
+    return json.dumps(value, ensure_ascii=how == "ascii", separators=(",", ":")).encode("utf-8")
+
+
+@settings(max_examples=600, deadline=None)
+@given(_TRICKY_JSON, st.sampled_from(["ascii", "utf-8", "utf-16", "escaped", "indented"]),
+       st.sampled_from(_SHORTCUT_RULES))  # fmt: skip
+def test_the_shortcut_past_the_parse_changes_nothing(
+    value: Any, how: str, rules: ScrubRules
+) -> None:
+    body = _encoded(value, how)
+    parsed = scrub._redact_json_body(body, rules)
+    assert scrub._redact_named(body, {"Content-Type": "application/json"}, rules) == parsed
+    if not scrub._may_name_a_field(body, rules):
+        assert parsed == body  # skipped only where the parse changes nothing
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"TOKEN": "hidden-value-1"}',
+        b'{"data": [{" Api-Key ": "hidden-value-1"}]}',
+        b'{"\\u0074oken": "hidden-value-1"}',  # the name escaped
+        '{"to\u212aen": "hidden-value-1"}'.encode(),  # a Kelvin sign lowercases to k
+        '{"token": "hidden-value-1"}'.encode("utf-16"),  # json.loads detects UTF-16
+        '{"token": "hidden-value-1"}'.encode("utf-32"),
+        b'{"provider_api_keys": {"openai": "hidden-value-1"}}',
+    ],
+)
+def test_a_credential_field_in_any_spelling_is_still_redacted(body: bytes) -> None:
+    """The shortcut never skips a body naming a credential field, however it is spelt:
+    the value (not a known secret: only the name can catch it) is gone, in request and
+    response bodies alike."""
+    headers: Headers = {"Content-Type": "application/json"}
+    interaction = Interaction(
+        RecordedRequest("POST", "https://api.humanloop.com/v4/sessions", headers, body),
+        RecordedResponse(200, "OK", headers, body),
+    )
+    scrubbed = scrub.scrub_interaction(interaction, [])
+    for kept in (scrubbed.request.body, scrubbed.response.body):
+        assert kept is not None
+        assert b"hidden-value-1" not in kept
+        assert REDACTED.encode() in kept
+    assert scrub._may_name_a_field(body, scrub.DEFAULT_RULES)
+
+
+def test_a_body_without_credential_fields_is_not_parsed() -> None:
+    """The shortcut is taken (it is what the recording path gains) for an answer whose
+    text holds no credential name's plain run; any that does is parsed, a name or not."""
+    body = b'{"id": "sesh_1", "kind": "A-B", "inputs": {"question": "q"}, "n": [1, null]}'
+    assert not scrub._may_name_a_field(body, scrub.DEFAULT_RULES)
+    for parsed in (b'{"x": {"Api-Key": 1}}', b'{"kind": "token"}', b'{"max_tokens": 3}'):
+        assert scrub._may_name_a_field(parsed, scrub.DEFAULT_RULES)

@@ -56,6 +56,7 @@ class RecordAdapter(HTTPAdapter):
     def __init__(self, recording: Recording, fallback: BaseAdapter) -> None:
         self.recording = recording
         self.fallback = fallback
+        self.origin = stub_origin(recording.base_url)
         super().__init__()
 
     def send(
@@ -74,12 +75,12 @@ class RecordAdapter(HTTPAdapter):
         ):
             return self.fallback.send(request, stream, timeout, verify, cert, proxies)
         recording = self.recording
-        method, uri = request.method or "GET", stub_uri(request)
+        method, uri = request.method or "GET", stub_uri(request, self.origin)
         body = body.encode("utf-8") if isinstance(body, str) else body
         recording.refuse_outside_base(method, uri)
         headers = plain_headers(request.headers)
         # Headers only decode a body (`key_of`): none, none needed.
-        key = recording.key_of(method, uri, body, headers if body else {})
+        key, stored_uri = recording.key_and_uri(method, uri, body, headers if body else {})
         if recording.record_mode not in ("all", "rewrite"):
             interaction = recording.take(key)
             if interaction is not None:
@@ -95,7 +96,9 @@ class RecordAdapter(HTTPAdapter):
                 "body": {"string": _read(raw, request)},
             }
         recording.recorded.append(
-            vcr_cassette.recorded_interaction(recording, method, uri, headers, body, answer)
+            vcr_cassette.recorded_interaction(
+                recording, method, uri, headers, body, answer, stored_uri
+            )
         )
         # HTTPAdapter's own Response, as `build_response` makes it of what urllib3 makes of
         # vcrpy's answer: the same status, reason, URL and cookies (read from the same
@@ -128,11 +131,45 @@ def plain_headers(headers: Mapping[str, str]) -> Headers:
     return dict(headers)
 
 
-def stub_uri(request: requests.PreparedRequest) -> str:
+def stub_uri(request: requests.PreparedRequest, origin: str = "") -> str:
     """The request's URI as vcrpy's connection stub makes it: the pool's scheme and
     host, the port unless it is the scheme's default, then path and query (requests'
-    `path_url`, from the same split)."""
-    parts = urlsplit(request.url or "")
+    `path_url`, from the same split).
+
+    A URL that is `origin` (`stub_origin`'s, so already in that form) and then a
+    path, without what the split would change (a fragment, an empty query's `?`, a
+    tab or newline it removes, a non-ASCII character), is that URI already: returned
+    without splitting it (most of this function's cost, on every recorded request)."""
+    url = request.url or ""
+    return url if _in_stub_form(url, origin) else _split_stub_uri(url)
+
+
+def _in_stub_form(url: str, origin: str) -> bool:
+    at = len(origin)
+    return (
+        bool(origin)
+        and url.startswith(origin)
+        and url[at : at + 1] == "/"
+        and "#" not in url
+        and not url.endswith("?")
+        and url.isascii()
+        and url.isprintable()
+    )
+
+
+def stub_origin(base_url: str) -> str:
+    """`scheme://host[:port]` of `base_url` as `stub_uri` spells it, if `stub_uri`
+    leaves it and a path after it as they are (else "": no shortcut)."""
+    split = urlsplit(base_url)
+    origin = f"{split.scheme}://{split.netloc}"
+    try:
+        return origin if _split_stub_uri(origin + "/") == origin + "/" else ""
+    except ValueError:  # a port out of range: left to the split, as before
+        return ""
+
+
+def _split_stub_uri(url: str) -> str:
+    parts = urlsplit(url)
     scheme = parts.scheme or "http"
     number = parts.port  # a property that parses the netloc again each time
     port = f":{number}" if number and number != canonical.DEFAULT_PORTS.get(scheme) else ""

@@ -144,15 +144,21 @@ class Recording:
         self, method: str, uri: str, body: bytes | str | None, headers: Headers
     ) -> matching.RequestKey:
         """A live request's key, scrubbed exactly as it would be when recorded."""
+        return self.key_and_uri(method, uri, body, headers)[0]
+
+    def key_and_uri(
+        self, method: str, uri: str, body: bytes | str | None, headers: Headers
+    ) -> tuple[matching.RequestKey, str]:
+        """`key_of`, and the URI as it is stored (canonical, scrubbed) that the key is
+        made of: a recording passes it on to `clean` rather than scrub it again."""
         stored_uri = scrub.scrub_uri(
             canonical.canonical_uri(uri, self.base_url), self.secrets, self.rules
         )
         # Headers matter only to decode a body (Content-Encoding, Content-Type). No body
         # (None or empty) has no key body either: no scrubbing to do.
         clean_body = scrub.scrub_body(body, headers, self.secrets, self.rules) if body else None
-        return matching.request_key(
-            method, stored_uri, clean_body, canonical.api_prefix(stored_uri)
-        )
+        key = matching.request_key(method, stored_uri, clean_body, canonical.api_prefix(stored_uri))
+        return key, stored_uri
 
     def refuse_outside_base(self, method: str, uri: str) -> None:
         """A request to the API's host must stay under its base path: else refused, unsent."""
@@ -186,9 +192,10 @@ class Recording:
         self.misses.append(message)
         return ApiBoundaryError(message)
 
-    def clean(self, interaction: Interaction) -> Interaction:
-        """Scrubbed of every secret, before it is kept anywhere."""
-        return scrub.scrub_interaction(interaction, self.secrets, self.rules)
+    def clean(self, interaction: Interaction, uri_scrubbed: bool = False) -> Interaction:
+        """Scrubbed of every secret, before it is kept anywhere (its URI left as it is
+        when `uri_scrubbed`: made by `key_and_uri` from the same URI)."""
+        return scrub.scrub_interaction(interaction, self.secrets, self.rules, uri_scrubbed)
 
     def take(self, key: matching.RequestKey) -> Interaction | None:
         """The next unplayed recorded answer to `key`, in recorded order."""

@@ -234,9 +234,12 @@ def recorded_interaction(
     headers: Any,
     body: bytes | str | None,
     response: dict[str, Any],
+    stored_uri: str | None = None,
 ) -> Interaction:
     """An exchange as it is kept (scrubbed): `response` in vcrpy's form (status, headers
-    as lists, body). Shared by vcrpy's path and the `sessions` client's record adapter."""
+    as lists, body). Shared by vcrpy's path and the `sessions` client's record adapter,
+    which passes `stored_uri`, `uri` as `Recording.key_and_uri` stored it (not scrubbed
+    again)."""
     request_headers = canonical.request_headers(headers)
     # Kept for `clean` alone, which decodes the body by it (as `key_of` does) and then
     # drops it: without it a gzip request body would be stored compressed, unscrubbed.
@@ -248,7 +251,11 @@ def recorded_interaction(
         Interaction(
             RecordedRequest(
                 method=method.upper(),
-                uri=canonical.canonical_uri(uri, recording.base_url),
+                uri=(
+                    canonical.canonical_uri(uri, recording.base_url)
+                    if stored_uri is None
+                    else stored_uri
+                ),
                 headers=request_headers,
                 body=body.encode("utf-8") if isinstance(body, str) else body,
             ),
@@ -258,7 +265,8 @@ def recorded_interaction(
                 headers=canonical.response_headers(response["headers"]),
                 body=answer.encode("utf-8") if isinstance(answer, str) else bytes(answer or b""),
             ),
-        )
+        ),
+        uri_scrubbed=stored_uri is not None,
     )
 
 
@@ -320,33 +328,47 @@ def _cached_force_reset() -> Callable[[], contextlib.AbstractContextManager[None
     that something else put there meanwhile is kept.
     """
     keep_newer = hasattr(vcr_patch, "_undo_reset")  # vcrpy >= 7; older ones just restore
+    return lambda: _ForceReset(keep_newer)
 
-    @contextlib.contextmanager
-    def force_reset() -> Iterator[None]:
-        undo: list[tuple[Any, str, Any, Any]] = []
-        patchers: list[Any] = []
+
+class _ForceReset:
+    """`_cached_force_reset`'s context: a class, not a generator under `contextmanager`,
+    since the record adapter and vcrpy's stubs enter one for every real request."""
+
+    __slots__ = ("keep_newer", "patchers", "undo")
+
+    def __init__(self, keep_newer: bool) -> None:
+        self.keep_newer = keep_newer
+        self.undo: list[tuple[Any, str, Any, Any]] = []
+        self.patchers: list[Any] = []
+
+    def __enter__(self) -> None:
         try:
             for target, attribute, original in reset_triples():
                 own = vars(target)
                 if attribute in own:
                     current = own[attribute]
                     setattr(target, attribute, original)
-                    undo.append((target, attribute, current, getattr(target, attribute)))
+                    self.undo.append((target, attribute, current, getattr(target, attribute)))
                 else:
                     patcher = mock.patch.object(target, attribute, original)
                     patcher.__enter__()
-                    patchers.append(patcher)
-            yield
-        finally:
-            for patcher in reversed(patchers):
-                patcher.__exit__(None, None, None)
-            for target, attribute, current, reset_to in reversed(undo):
-                replaced_by = getattr(target, attribute, reset_to)
-                setattr(target, attribute, current)
-                if keep_newer and replaced_by is not reset_to:
-                    setattr(target, attribute, replaced_by)
+                    self.patchers.append(patcher)
+        except BaseException:
+            self._put_back()  # what was set back so far, as the generator's `finally` did
+            raise
 
-    return force_reset
+    def __exit__(self, *exc_info: object) -> None:
+        self._put_back()
+
+    def _put_back(self) -> None:
+        for patcher in reversed(self.patchers):
+            patcher.__exit__(None, None, None)
+        for target, attribute, current, reset_to in reversed(self.undo):
+            replaced_by = getattr(target, attribute, reset_to)
+            setattr(target, attribute, current)
+            if self.keep_newer and replaced_by is not reset_to:
+                setattr(target, attribute, replaced_by)
 
 
 @contextlib.contextmanager

@@ -503,9 +503,17 @@ def _context(secrets: Iterable[Secret], rules: ScrubRules) -> _Context:
 
 
 def scrub_interaction(
-    interaction: Interaction, secrets: Iterable[Secret], rules: ScrubRules = DEFAULT_RULES
+    interaction: Interaction,
+    secrets: Iterable[Secret],
+    rules: ScrubRules = DEFAULT_RULES,
+    uri_scrubbed: bool = False,
 ) -> Interaction:
     """A scrubbed copy of `interaction`; the original is left alone.
+
+    `uri_scrubbed`: the request's URI is `scrub_uri`'s already, with these secrets and
+    rules (a recording's, from the request's key), and is kept as it is: scrubbed
+    once, as it would be here (scrubbing twice is not always the same: a placeholder
+    may hold a secret's text).
 
     Compressed bodies are stored decoded (Content-Encoding removed), and
     Content-Length is dropped wherever the body changed. Raises `ScrubError`
@@ -516,7 +524,7 @@ def scrub_interaction(
     req, resp = interaction.request, interaction.response
     request = RecordedRequest(
         method=req.method,
-        uri=_scrub_uri(req.uri, ctx),
+        uri=req.uri if uri_scrubbed else _scrub_uri(req.uri, ctx),
         headers={},
         body=_scrub_body(req.body, req.headers, ctx),
     )
@@ -617,6 +625,13 @@ def _redact_named(body: bytes, headers: Headers, rules: ScrubRules) -> bytes:
             return _scrub_query(body.decode("utf-8"), rules).encode("utf-8")
         except UnicodeDecodeError:
             return body
+    if not _may_name_a_field(body, rules):
+        return body  # no credential-named key in it: parsing would change nothing
+    return _redact_json_body(body, rules)
+
+
+def _redact_json_body(body: bytes, rules: ScrubRules) -> bytes:
+    """Credential fields of a JSON body redacted, by parsing it (any other body as it is)."""
     try:
         value = json.loads(body)
     except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
@@ -625,6 +640,41 @@ def _redact_named(body: bytes, headers: Headers, rules: ScrubRules) -> bytes:
     if redacted is value:
         return body  # untouched bodies keep their exact bytes
     return json.dumps(redacted, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _may_name_a_field(body: bytes, rules: ScrubRules) -> bool:
+    """Might `body`, parsed as JSON, hold a key `rules` call a credential's? False only
+    when it surely does not: then `_redact_json_body` would return it unchanged, and the
+    parse (most of a recorded answer's scrubbing) is skipped.
+
+    Sure only for ASCII text without a backslash or a NUL: there each key is its own raw
+    text (no escape, no UTF-16 that `json.loads` would detect, no non-ASCII character
+    that `str.lower` maps to ASCII), so the bytes lowercased with `-` as `_` hold every
+    key as `_normal` sees it, and a key a name pattern matches holds that pattern's
+    longest plain run (`name_keep` ignored: it only spares names). A few substring
+    searches, a tenth of a parse; a body naming none of them is not parsed.
+    `tests/test_scrub_agreement.py` holds it to the parse.
+    """
+    needles = _field_needles(rules.field_names)
+    if needles is None or not body.isascii() or b"\\" in body or b"\0" in body:
+        return True
+    normal = body.lower().replace(b"-", b"_")
+    return any(needle in normal for needle in needles)
+
+
+@lru_cache(maxsize=64)
+def _field_needles(field_names: tuple[str, ...]) -> tuple[bytes, ...] | None:
+    """What a key matching one of `field_names` (normalized) surely holds: each pattern's
+    longest run without `*` or `?`, none that holds another; None when a pattern has a
+    character class, no such run or a non-ASCII character (no shortcut)."""
+    runs: set[bytes] = set()
+    for name in field_names:
+        normal = _normal(name)
+        longest = max(normal.replace("?", "*").split("*"), key=len)
+        if "[" in normal or not normal.isascii() or not longest:
+            return None
+        runs.add(longest.encode("ascii"))
+    return tuple(sorted(r for r in runs if not any(o != r and o in r for o in runs)))
 
 
 class _FieldNames(dict[Any, bool]):
