@@ -8,14 +8,13 @@ session as hl-testkit's cassettes, each in its own file.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler
-
 import pytest
 
-from tests.json_api import json_api
+from tests import test_lazy_clients
 
 pytest.importorskip("pytest_recording")
+
+api = test_lazy_clients.api  # its loopback API answering {"path": ...}, a fixture here too
 
 BOTH = """
 import pytest
@@ -39,18 +38,6 @@ def test_theirs_with_httpx():
 
     assert httpx.get(BASE + "/httpx", timeout=5).json() == {{"path": "/v4/httpx"}}
 """
-
-
-@pytest.fixture
-def api() -> Iterator[tuple[str, list[str]]]:
-    asked: list[str] = []
-
-    def answer(request: BaseHTTPRequestHandler) -> object:
-        asked.append(request.path)
-        return {"path": request.path}
-
-    with json_api(answer) as base:
-        yield base, asked
 
 
 def test_both_plugins_record_then_replay_in_one_run(
