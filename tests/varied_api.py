@@ -8,6 +8,7 @@ import base64
 import gzip
 import hashlib
 import json
+import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -101,13 +102,16 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def varied_api() -> Iterator[str]:
-    """Serve on loopback; yields the `/v4` base URL."""
+def varied_api(tls: ssl.SSLContext | None = None) -> Iterator[str]:
+    """Serve on loopback (over TLS with `tls`, a server context); yields the `/v4` base URL."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/v4"
+        scheme = "https" if tls is not None else "http"
+        yield f"{scheme}://127.0.0.1:{server.server_address[1]}/v4"
     finally:
         server.shutdown()
         server.server_close()
