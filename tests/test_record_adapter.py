@@ -24,6 +24,7 @@ from urllib.parse import quote
 
 import pytest
 import requests
+import trustme
 import urllib3.connection
 import urllib3.connectionpool
 from hypothesis import given
@@ -348,7 +349,6 @@ def test_a_broken_body_fails_the_same_way(tmp_path: Path) -> None:
 def test_over_tls_both_paths_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # The live API is HTTPS: the adapter's pools (pinned to urllib3's own HTTPS connection
     # class) and vcrpy's stubs both make verified TLS connections with the patches on.
-    trustme = pytest.importorskip("trustme")
     ca = trustme.CA()
     server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert("127.0.0.1").configure_cert(server_context)
