@@ -25,9 +25,10 @@ same requests with the very same bytes, through the same `SessionsClient`
   stand-in     the real HTTP server over loopback, in this process (its seed
                always holds the largest N's sessions)
 
-Per request: the median over batches of requests (each batch from a freshly
-rewound cassette; loading the cassette is not counted here, it is shown as
-"load" once per N) with the 25th-75th percentile range. Ratios are to
+Per request: the median over batches of about 20 ms of requests (a cassette is
+rewound, timed, each time its N requests have all been played; loading the
+cassette is not counted here, it is shown as "load" once per N) with the
+25th-75th percentile range. Ratios are to
 each tool's floor at the same N.
 """
 

@@ -180,8 +180,9 @@ METHOD = """## How it is measured, and why these floors
 - **Replay** (`bench/bench_replay.py`): one cassette of N distinct requests (4 of 5 are
   `GET /sessions/{id}`, 1 of 5 a list page), answered once by the stand-in and frozen. Each
   tool answers exactly those requests with exactly those bytes, through the same
-  `SessionsClient` (requests underneath). Batches of requests from a freshly rewound
-  cassette, the tools taken in turn (round-robin), loading the cassette not included (shown
+  `SessionsClient` (requests underneath). Batches of about 20 ms of requests (sized once
+  each path is warm; a cassette is rewound, timed, each time its N requests have all been
+  played), the tools taken in turn (round-robin), loading the cassette not included (shown
   apart). Each hl-testkit path is compared with its own floor:
   - `sessions` (the fixture's client in replay: `trust_env` off, answered by requests'
     `HTTPAdapter.send` from the recording's index in direct replay, as every requests
