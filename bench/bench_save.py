@@ -14,20 +14,27 @@ its save is timed on it, alternating, the median of the rounds:
   finish        `Recording.finish` of the N interactions into a new file
                 (merge, dumps, leak guard, lock, atomic write, fsync)
 
-Run it on two checkouts (PYTHONPATH=<other checkout>) one after the other to
-compare a change: the ratios of the parts tell where it went.
+`--before DIR` also times the save with another checkout's `fast_yaml` and
+`file.body_to_yaml` (the rest is this one's), rounds alternating, and prints the
+ratios, e.g. for the commit before a change:
+
+    git archive <commit> hl_testkit | tar -x -C /tmp/before
+    .venv/bin/python bench/bench_save.py --before /tmp/before
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib.util
 import os
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -49,8 +56,8 @@ def recorded_cassette(n: int, tmp: Path) -> Path:
     return tmp / "recorded" / "test_record.yaml"
 
 
-def parts(path: Path, tmp: Path) -> dict[str, Callable[[], object]]:
-    from hl_testkit.cassettes import fast_yaml
+def parts(path: Path, tmp: Path) -> dict[str, Callable[[Any], object]]:
+    """Each part of the save, given the fast_yaml module to run it with."""
     from hl_testkit.cassettes import file as cassette_file
     from hl_testkit.recording.recorder import Recording
     from hl_testkit.secrets import scrub
@@ -62,15 +69,15 @@ def parts(path: Path, tmp: Path) -> dict[str, Callable[[], object]]:
     secrets = scrub.known_secrets(os.environ, extra={"HUMANLOOP_API_KEY": "hl_sk_bench_server"})
     document = cassette_file.to_document(data)
     options = {"allow_unicode": True, "width": 100}
-
-    def events() -> object:
-        with fast_yaml.collector_paused():
-            return len(fast_yaml._Events(cassette_file._Dumper, False, True).of(document))
-
-    made = fast_yaml._Events(cassette_file._Dumper, False, True).of(document)
+    dumper = cassette_file._Dumper
+    made = cassette_file.fast_yaml._Events(dumper, False, True).of(document)
     rounds = iter(range(10**9))
 
-    def finish() -> object:
+    def events(fast_yaml: Any) -> object:
+        with fast_yaml.collector_paused():
+            return len(fast_yaml._Events(dumper, False, True).of(document))
+
+    def finish(_: Any) -> object:
         recording = Recording(
             path=tmp / f"save-{next(rounds)}" / "t.yaml",
             record_mode="once",
@@ -79,35 +86,83 @@ def parts(path: Path, tmp: Path) -> dict[str, Callable[[], object]]:
             secrets=secrets,
         )
         recording.load()
-        recording.recorded = [i for i in data.interactions]
+        recording.recorded = list(data.interactions)
         return recording.finish(test_failed=False)
 
     return {
-        "to_document": lambda: cassette_file.to_document(data),
+        "to_document": lambda _: cassette_file.to_document(data),
         "events": events,
-        "emit": lambda: fast_yaml._emit(made, cassette_file._Dumper, dict(options)),
-        "dumps": lambda: cassette_file.dumps(data),
-        "find_leaks": lambda: scrub.find_leaks(text, secrets),
+        "emit": lambda fast_yaml: fast_yaml._emit(made, dumper, dict(options)),
+        "dumps": lambda _: cassette_file.dumps(data),
+        "find_leaks": lambda _: scrub.find_leaks(text, secrets),
         "finish": finish,
     }
+
+
+def ways(before: Path | None) -> dict[str, tuple[Any, Any]]:
+    """(fast_yaml, body_to_yaml) of this checkout, and of the one at `before`: its
+    modules loaded beside these, under other names (both are self-contained enough)."""
+    from hl_testkit.cassettes import file as cassette_file
+
+    out = {"now": (cassette_file.fast_yaml, cassette_file.body_to_yaml)}
+    if before is not None:
+        where = before / "hl_testkit" / "cassettes"
+        fast_yaml = _module("before_fast_yaml", where / "fast_yaml.py")
+        out["before"] = (fast_yaml, _module("before_file", where / "file.py").body_to_yaml)
+    return out
+
+
+def _module(name: str, path: Path) -> Any:
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@contextlib.contextmanager
+def using(way: tuple[Any, Any]) -> Iterator[None]:
+    """`file.dumps` (and so `Recording.finish`) run with this way's modules."""
+    from hl_testkit.cassettes import file as cassette_file
+
+    saved = cassette_file.fast_yaml, cassette_file.body_to_yaml
+    cassette_file.fast_yaml, cassette_file.body_to_yaml = way
+    try:
+        yield
+    finally:
+        cassette_file.fast_yaml, cassette_file.body_to_yaml = saved
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds")
     parser.add_argument("--n", type=int, default=1000)
+    parser.add_argument(
+        "--before", type=Path, help="another checkout (e.g. `git archive` of a commit) to compare"
+    )
     args = parser.parse_args(argv)
+    compared = ways(args.before)
     with tempfile.TemporaryDirectory(prefix="hl-bench-save-") as name:
         tmp = Path(name)
         timed = parts(recorded_cassette(args.n, tmp), tmp)
-        samples: dict[str, list[float]] = {part: [] for part in timed}
-        for _ in range(5 if args.quick else 11):
-            for part, work in timed.items():
-                t0 = time.perf_counter()
-                work()
-                samples[part].append((time.perf_counter() - t0) * 1e3)
-    for part, values in samples.items():
-        print(f"{part:12} {statistics.median(values):8.1f} ms  (median of {len(values)})")
+        samples: dict[tuple[str, str], list[float]] = {(p, w): [] for p in timed for w in compared}
+        for r in range(11 if args.quick else 31):
+            order = list(compared.items())
+            for way, modules in order if r % 2 else order[::-1]:  # neither always first
+                with using(modules):
+                    for part, work in timed.items():
+                        t0 = time.perf_counter()
+                        work(modules[0])
+                        samples[part, way].append((time.perf_counter() - t0) * 1e3)
+    for part in timed:
+        medians = {way: statistics.median(samples[part, way]) for way in compared}
+        cells = "  ".join(f"{way} {ms:7.1f} ms" for way, ms in medians.items())
+        ratio = f"  now/before {medians['now'] / medians['before']:.2f}" if args.before else ""
+        print(f"{part:12} {cells}{ratio}")
+    rounds = len(samples[next(iter(samples))])
+    print(f"(medians of {rounds} rounds, alternating)")
     return 0
 
 
