@@ -28,7 +28,6 @@ walked; and `int()` refuses more than 4,300 digits with a bare ValueError.
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import gc
 import io
@@ -288,8 +287,9 @@ def _emit(events: list[Event], Dumper: Any, options: dict[str, Any]) -> str:
     stream = io.StringIO()
     dumper = Dumper(stream, **options)
     try:
-        # The loop in C (an empty deque drops what `emit` returns): 60,000+ events.
-        collections.deque(map(dumper.emit, events), maxlen=0)
+        emit = dumper.emit
+        for event in events:
+            emit(event)
     finally:
         dumper.dispose()
     return stream.getvalue()
@@ -375,10 +375,9 @@ class _Events:
         return True
 
     def collection(self, value: dict[Any, Any] | list[Any], depth: int) -> None:
-        key = id(value)
-        if depth > _MAX_DEPTH or key in self.seen:
+        if depth > _MAX_DEPTH or id(value) in self.seen:
             raise _Fallback
-        self.seen.add(key)
+        self.seen.add(id(value))
         out, node = self.out, self.node
         at = len(out)
         out.append(_SEQUENCE_END)  # its start, once its flow style is known
