@@ -14,6 +14,10 @@ One script per topic, each runnable alone:
                                 the lock held while saving
     bench/bench_suite.py        a generated 200-test suite under three tools, and import cost
 
+and one that run.py leaves out, to see where a figure's time goes:
+
+    bench/bench_save.py         the final save of a recording, in parts
+
 Figures are medians with their 25th-75th percentile range; every ratio
 compares two figures measured in the same run.
 """
@@ -212,6 +216,11 @@ METHOD = """## How it is measured, and why these floors
   `Recording.finish` (YAML, leak guard, lock, atomic write, fsync) divided by N. The lock
   held while saving 2,000 interactions is measured by timing `store`'s lock, the way it
   is saved now and with every step under the lock (the previous way), alternating.
+- **Final save, in parts** (`bench/bench_save.py`, not run by `bench/run.py`): a cassette
+  of N = 1,000 interactions recorded as above, then in process, rounds alternating, the
+  median time of each part of its save: the document, fast_yaml's events, the C emitter,
+  `file.dumps` (all three), the leak guard (`scrub.find_leaks`) and the whole
+  `Recording.finish`. It says where the recording's 'final save' goes.
 - **Validation** (`bench/bench_validation.py`): `SchemaSet.check`, what runs on every
   recorded or replayed response: jsonschema-rs's compiled yes/no, then jsonschema's full
   report for an invalid body only. Both check `date-time` by the same RFC 3339 rules; tests

@@ -11,6 +11,7 @@ errors), which must give PyYAML's own result or error.
 from __future__ import annotations
 
 import gc
+import io
 import math
 import random
 from pathlib import Path
@@ -18,6 +19,9 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+from yaml.nodes import ScalarNode
 
 from hl_testkit.cassettes import fast_yaml
 from hl_testkit.cassettes import file as cassette_file
@@ -295,3 +299,80 @@ def test_a_scalar_repeated_in_a_dump_writes_what_yaml_dump_writes_every_time(
     text = fast_yaml.dump(document, DUMPER, **options)
     assert text == yaml.dump(document, Dumper=DUMPER, **options)
     assert text.count("multi") > 3  # the repeats were written each time they occur
+
+
+# -- the implicit tags, worked out from the resolver's tables ------------------------------
+
+#: Texts built from what the implicit resolvers look at: first characters they key on,
+#: digits, signs, separators, the words of bool and null, and anything else.
+_RESOLVER_TEXT = st.one_of(
+    st.text(max_size=12),
+    st.text(alphabet="0123456789+-._:eExXoObB aAfFnNtTyYlLuUrRsS~<=!&*\n", max_size=12),
+    st.sampled_from([str(t) for t in TRICKY]),
+    st.builds(str, st.one_of(st.integers(), st.floats())),
+)
+_TAGS = st.sampled_from(
+    [fast_yaml._STR, fast_yaml._NULL, fast_yaml._BOOL, fast_yaml._INT, fast_yaml._FLOAT]
+)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(_TAGS, _RESOLVER_TEXT)
+@example(fast_yaml._STR, "")
+@example(fast_yaml._NULL, "~")
+@example(fast_yaml._STR, "<<")
+@example(fast_yaml._STR, "=")
+def test_implicit_tags_are_what_the_dumpers_resolve_says(tag: str, value: str) -> None:
+    # `_Events` asks no `resolve`: the plain and quoted answers it uses instead must be
+    # `resolve`'s own, for every text and tag (the emitter writes a tag, or quotes, by them).
+    resolve = DUMPER(io.StringIO()).resolve
+    expected = (
+        resolve(ScalarNode, value, (True, False)) == tag,
+        resolve(ScalarNode, value, (False, True)) == tag,
+    )
+    implicit = fast_yaml._Implicit.of(DUMPER)
+    assert isinstance(implicit, fast_yaml._Implicit)  # the tables' way, not `resolve`'s
+    assert implicit(tag, value) == expected
+
+
+def _picky_resolve(self: Any, kind: Any, value: Any, implicit: Any) -> Any:
+    """A `resolve` of its own: every text starting with `x` is taken for an int."""
+    if kind is ScalarNode and implicit[0] and str(value).startswith("x"):
+        return fast_yaml._INT
+    return DUMPER.resolve(self, kind, value, implicit)
+
+
+_PickyDumper: Any = type("_PickyDumper", (DUMPER,), {"resolve": _picky_resolve})
+
+
+def test_a_dumper_with_its_own_resolve_is_asked_itself() -> None:
+    assert not isinstance(fast_yaml._Implicit.of(_PickyDumper), fast_yaml._Implicit)
+    data = {"x1": ["xyz", "abc", 1, "1"], "xs": {"x": "y"}}
+    for flow in (False, None, True):
+        options = {**OPTIONS, "default_flow_style": flow}
+        text = fast_yaml.dump(data, _PickyDumper, **options)
+        assert text == yaml.dump(data, Dumper=_PickyDumper, **options)
+        assert "'xyz'" in text  # quoted: its own resolve was asked
+
+
+_SCALARS = st.one_of(_RESOLVER_TEXT, st.integers(), st.floats(), st.booleans(), st.none())
+_PLAIN_DATA = st.recursive(
+    _SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.dictionaries(st.one_of(_RESOLVER_TEXT, st.integers()), inner, max_size=4),
+    ),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_PLAIN_DATA, min_size=1, max_size=4), st.sampled_from([False, None, True]))
+def test_repeated_collections_and_strings_write_what_yaml_dump_writes(
+    parts: list[Any], flow: bool | None
+) -> None:
+    # Strings met before go out as their shared events, and every collection of a style
+    # shares one start event: the same text, with repeats, in every flow style.
+    data = {"a": parts, "b": [dict(enumerate(map(str, parts)))]}
+    options = {**OPTIONS, "default_flow_style": flow}
+    assert fast_yaml.dump(data, DUMPER, **options) == yaml.dump(data, Dumper=DUMPER, **options)

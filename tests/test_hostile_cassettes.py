@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from hl_testkit.cassettes import fast_yaml
 from hl_testkit.cassettes import file as cassette_file
@@ -333,3 +335,32 @@ def test_a_body_with_a_long_number_is_written_as_text_and_reads_back(tmp_path: P
     assert read.interactions[0].response.body == body  # byte for byte, as text
     shorter = cassette_file.body_to_yaml(b'{"n": ' + b"9" * 98 + b"}")
     assert shorter == {"json": {"n": int("9" * 98)}}
+
+
+#: Pieces of bodies: digit runs either side of the longest allowed (98), ASCII digits
+#: alone and in numbers, Unicode digits (`\d` matches them too), and the rest of JSON.
+_DIGIT_PIECES = st.one_of(
+    st.integers(0, 120).map(lambda n: "7" * n),
+    st.integers(0, 120).map(lambda n: "\u0663" * n),  # ARABIC-INDIC DIGIT THREE
+    st.sampled_from(['{"n": ', "}", "[", "]", ", ", '"', "-", ".", "e", "x", "é", "\n"]),
+    st.text(max_size=5),
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(_DIGIT_PIECES, max_size=12))
+@example(["7" * 98])
+@example(["7" * 99])
+@example(["7" * 50, "x", "7" * 50])
+@example(["\u0663" * 99])
+@example(["é", "7" * 99])
+def test_the_long_number_shortcut_finds_what_the_search_finds(pieces: list[str]) -> None:
+    # `_long_digits` skips the search for ASCII with too few digits in all: it must
+    # answer as the search does, and the body be written the same way either way.
+    text = "".join(pieces)
+    body = text.encode("utf-8")
+    found = cassette_file._LONG_DIGITS.search(text) is not None
+    assert cassette_file._long_digits(body, text) == found
+    document = cassette_file.body_to_yaml(body)
+    if found and document is not None:
+        assert "json" not in document

@@ -50,6 +50,7 @@ from yaml.events import (
     StreamStartEvent,
 )
 from yaml.nodes import ScalarNode
+from yaml.resolver import BaseResolver
 
 _STR = "tag:yaml.org,2002:str"
 _NULL = "tag:yaml.org,2002:null"
@@ -322,12 +323,14 @@ class _Events:
     PyYAML's C serializer walks a tree of nodes (tens of thousands in a cassette) and
     asks the dumper's Python `resolve`, twice per scalar, whether its tag may be left
     implicit; the events go to the emitter through the same C code either way. Here
-    no nodes, and each distinct scalar asked once.
+    no nodes, one event per distinct scalar (its `implicit` worked out by `_Implicit`)
+    and one start event per collection style, shared.
     """
 
     def __init__(self, Dumper: Any, flow_style: bool | None, block_multiline: bool) -> None:
-        self.resolver = Dumper(io.StringIO())  # only its `resolve`: writes nothing
-        self.flow_style = flow_style
+        self.implicit = _Implicit.of(Dumper)
+        # A bool (or None: by content), as the shared start events' are.
+        self.flow_style = None if flow_style is None else bool(flow_style)
         self.block_multiline = block_multiline
         self.seen: set[int] = set()  # a mapping or list met twice would become an alias
         #: One event per distinct scalar, (tag, text, style) → event: the emitter only reads
@@ -380,24 +383,33 @@ class _Events:
         out.append(_SEQUENCE_END)  # its start, once its flow style is known
         plain = True
         depth += 1
+        strings = self.strings
         if type(value) is dict:
-            strings = self.strings
             for k, v in value.items():
-                # A key is nearly always a string met before: its event, without a call.
+                # A key, and most values, are strings met before: their events, without
+                # a call (a string with an event is a plain scalar: `plain` stays).
                 event = strings.get(k) if type(k) is str else None
                 if event is None:
                     plain = node(k, depth) & plain
                 else:
                     out.append(event)
-                plain = node(v, depth) & plain
+                event = strings.get(v) if type(v) is str else None
+                if event is None:
+                    plain = node(v, depth) & plain
+                else:
+                    out.append(event)
             flow = self.flow_style if self.flow_style is not None else plain
-            out[at] = MappingStartEvent(None, _MAP, True, flow_style=flow)
+            out[at] = _MAPPING_START[flow]
             out.append(_MAPPING_END)
         else:
             for item in value:
-                plain = node(item, depth) & plain
+                event = strings.get(item) if type(item) is str else None
+                if event is None:
+                    plain = node(item, depth) & plain
+                else:
+                    out.append(event)
             flow = self.flow_style if self.flow_style is not None else plain
-            out[at] = SequenceStartEvent(None, _SEQ, True, flow_style=flow)
+            out[at] = _SEQUENCE_START[flow]
             out.append(_SEQUENCE_END)
 
     def scalar(self, tag: str, value: str, style: str | None = None) -> ScalarEvent:
@@ -411,11 +423,7 @@ class _Events:
     def new_scalar(self, tag: str, value: str, style: str | None) -> ScalarEvent:
         """A ScalarEvent without `__init__`'s call chain, its tag implicit where the
         dumper's `resolve` would leave it so."""
-        resolve = self.resolver.resolve
-        implicit = (
-            resolve(ScalarNode, value, (True, False)) == tag,
-            resolve(ScalarNode, value, (False, True)) == tag,
-        )
+        implicit = self.implicit(tag, value)
         event = _new(ScalarEvent)
         event.anchor, event.tag, event.implicit, event.value, event.style = (
             None,
@@ -430,6 +438,56 @@ class _Events:
 
 _MAPPING_END = MappingEndEvent()
 _SEQUENCE_END = SequenceEndEvent()
+# The emitter only reads events: every collection of a style can share one start event.
+_MAPPING_START = {
+    flow: MappingStartEvent(None, _MAP, True, flow_style=flow) for flow in (False, True)
+}
+_SEQUENCE_START = {
+    flow: SequenceStartEvent(None, _SEQ, True, flow_style=flow) for flow in (False, True)
+}
+
+
+class _Implicit:
+    """A scalar event's `implicit`: may its tag be left out, plain and quoted?
+
+    What the serializer asks the dumper's `resolve` (twice per scalar). Plain
+    `BaseResolver.resolve` is worked out here from the dumper's own tables, without
+    the two calls: quoted (`(False, True)`), any scalar is the default tag, a string;
+    plain (`(True, False)`), the first implicit resolver of its first character (then
+    the wildcard ones) whose regex matches, else a string too. Any other `resolve`
+    (overridden, or with path resolvers) is asked itself.
+    """
+
+    def __init__(self, Dumper: Any) -> None:
+        self.resolvers: dict[Any, list[tuple[str, Any]]] = Dumper.yaml_implicit_resolvers
+        self.wildcard: list[tuple[str, Any]] = self.resolvers.get(None, [])
+        self.default: str = Dumper.DEFAULT_SCALAR_TAG
+
+    @staticmethod
+    def of(Dumper: Any) -> Callable[[str, str], tuple[bool, bool]]:
+        if Dumper.resolve is BaseResolver.resolve and not getattr(
+            Dumper, "yaml_path_resolvers", None
+        ):
+            return _Implicit(Dumper)
+        resolve = Dumper(io.StringIO()).resolve  # only its `resolve`: writes nothing
+
+        def asked(tag: str, value: str) -> tuple[bool, bool]:
+            return (
+                resolve(ScalarNode, value, (True, False)) == tag,
+                resolve(ScalarNode, value, (False, True)) == tag,
+            )
+
+        return asked
+
+    def __call__(self, tag: str, value: str) -> tuple[bool, bool]:
+        resolved = self.default
+        candidates = self.resolvers.get(value[:1])  # "" for "": `resolve` looks that up too
+        if candidates is not None or self.wildcard:
+            for candidate, regexp in (candidates or []) + self.wildcard:
+                if regexp.match(value):
+                    resolved = candidate
+                    break
+        return resolved == tag, tag == self.default
 
 
 def _float_text(value: float) -> str:
