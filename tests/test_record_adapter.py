@@ -15,9 +15,7 @@ import json
 import re
 import socket
 import ssl
-import threading
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -25,8 +23,6 @@ from urllib.parse import quote
 import pytest
 import requests
 import trustme
-import urllib3.connection
-import urllib3.connectionpool
 from hypothesis import given
 from hypothesis import strategies as st
 from requests.structures import CaseInsensitiveDict
@@ -347,8 +343,8 @@ def test_a_broken_body_fails_the_same_way(tmp_path: Path) -> None:
 
 
 def test_over_tls_both_paths_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # The live API is HTTPS: the adapter's pools (pinned to urllib3's own HTTPS connection
-    # class) and vcrpy's stubs both make verified TLS connections with the patches on.
+    # The live API is HTTPS: the adapter (stepping out of vcrpy's patches) and vcrpy's
+    # stubs both make verified TLS connections and record alike.
     ca = trustme.CA()
     server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert("127.0.0.1").configure_cert(server_context)
@@ -361,49 +357,6 @@ def test_over_tls_both_paths_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         outcome = _agree(tmp_path / "run", "once", base_url)
     assert outcome["result"] == ("written", 15)
     assert b"sesh_gzip" in outcome["file"]
-
-
-def test_a_recorded_request_leaves_the_pools_classes_patched(tmp_path: Path) -> None:
-    # Stepping out of vcrpy's patches sets no class attribute (CPython then drops what it
-    # cached about the class): the adapter's pools carry urllib3's own connection class.
-    during: list[Any] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_GET(self) -> None:  # the client is inside its request meanwhile
-            during.append(urllib3.connectionpool.HTTPConnectionPool.ConnectionCls)
-            body = json.dumps(_session("sesh_1")).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base_url = f"http://127.0.0.1:{server.server_address[1]}/v4"
-    recording = Recording(path=tmp_path / "c.yaml", record_mode="once", base_url=base_url,
-                          nodeid="t.py::t", api_key=KEY, recorded_against="stand-in")  # fmt: skip
-    recording.load()
-    try:
-        with activated(recording, {}), SessionsClient(KEY, base_url=base_url) as client:
-            fallback = client.http.get_adapter(client.base_url)
-            adapter = RecordAdapter(recording, fallback)
-            client.http.mount(client.base_url, adapter)
-            assert client.get(id="sesh_1").body["id"] == "sesh_1"
-            assert client.get(id="sesh_1").status == 200  # on the kept-alive connection
-            pools = adapter.poolmanager.pools
-            kept = [c for key in pools.keys() for c in pools[key].pool.queue if c]  # noqa: SIM118 (no iteration)
-    finally:
-        server.shutdown()
-        server.server_close()
-    assert [stub.__module__ for stub in during] == ["vcr.patch", "vcr.patch"]
-    assert [type(c) for c in kept] == [urllib3.connection.HTTPConnection]
-    assert len(recording.recorded) == 2
 
 
 def test_not_mounted_for_other_urls(tmp_path: Path) -> None:

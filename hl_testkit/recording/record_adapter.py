@@ -5,9 +5,8 @@ stubs.
 Why: while recording, vcrpy's stubs rebuild each exchange twice (a vcrpy `Request`
 from the connection's calls, then a `VCRHTTPResponse` whose headers `email.parser`
 parses twice), around urllib3 going through its stub connection classes. Here the
-request goes through requests' own `HTTPAdapter`, on pools whose connection class is
-urllib3's own (`real_pool_classes`), with vcrpy's module patches stepped out of
-(`vcr_cassette.stepped_out`, as vcrpy's stubs do for each real request: urllib3's
+request goes through requests' own `HTTPAdapter` with vcrpy's patches stepped out
+of (`vcr_cassette.stepped_out`, as vcrpy's stubs do for each real request: urllib3's
 connection classes name themselves through their module, which vcrpy patches), and
 the exchange is handed to the same code vcrpy's path ends in:
 
@@ -42,7 +41,6 @@ import urllib3
 from requests.adapters import BaseAdapter, HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers, select_proxy
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ProtocolError, ReadTimeoutError
 
 from hl_testkit.cassettes import canonical, matching
@@ -60,11 +58,6 @@ class RecordAdapter(HTTPAdapter):
         self.fallback = fallback
         self.origin = stub_origin(recording.base_url)
         super().__init__()
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)  # type: ignore[no-untyped-call]
-        # Its own dict: urllib3's default is shared by every pool manager.
-        self.poolmanager.pool_classes_by_scheme = real_pool_classes()
 
     def send(
         self,
@@ -114,34 +107,6 @@ class RecordAdapter(HTTPAdapter):
         response.headers = CaseInsensitiveDict(response.raw.headers)
         response.encoding = get_encoding_from_headers(response.headers)  # type: ignore[no-untyped-call]
         return response
-
-
-def real_pool_classes() -> dict[str, type[HTTPConnectionPool]]:
-    """urllib3's pool classes by scheme, each as a subclass whose connection class is
-    the original that vcrpy's patches replace (as `vcr.patch.reset_patchers` sets it
-    back): its pools make real connections while the patches are on, with no class
-    attribute set and put back around each request (see
-    `vcr_cassette.stepped_out_triples`)."""
-    originals = {
-        target: original
-        for target, attribute, original in vcr_cassette.reset_triples()
-        if attribute == "ConnectionCls"
-    }
-    return {
-        scheme: _pinned(base, originals.get(base, base.ConnectionCls))
-        for scheme, base in (("http", HTTPConnectionPool), ("https", HTTPSConnectionPool))
-    }
-
-
-_PINNED: dict[tuple[type[HTTPConnectionPool], type], type[HTTPConnectionPool]] = {}
-
-
-def _pinned(base: type[HTTPConnectionPool], connection: type) -> type[HTTPConnectionPool]:
-    pinned = _PINNED.get((base, connection))
-    if pinned is None:
-        namespace = {"ConnectionCls": connection, "__module__": __name__}
-        pinned = _PINNED[base, connection] = type(base.__name__, (base,), namespace)
-    return pinned
 
 
 def _read(raw: urllib3.HTTPResponse, request: requests.PreparedRequest) -> bytes:

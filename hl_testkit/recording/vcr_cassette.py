@@ -277,8 +277,7 @@ def serialize_headers(response: Any) -> dict[str, list[str]]:
 
 def stepped_out() -> contextlib.AbstractContextManager[None]:
     """vcrpy's patches undone for the duration, as its stubs do for a real request (our
-    cached `force_reset` while a cassette is active, which leaves the pools' connection
-    classes patched: see `stepped_out_triples`)."""
+    cached `force_reset` while a cassette is active)."""
     return vcr_patch.force_reset()  # type: ignore[no-any-return]
 
 
@@ -304,28 +303,6 @@ def reset_triples() -> list[_Triple]:
     return triples
 
 
-#: `reset_triples()`'s list, and what `stepped_out_triples` keeps of it.
-_stepped_out: tuple[list[_Triple], list[_Triple]] | None = None
-
-
-def stepped_out_triples() -> list[_Triple]:
-    """`reset_triples()` but the pools' `ConnectionCls`: what stepping out sets back.
-
-    Setting a class attribute makes CPython drop what it cached about every lookup on
-    that class and its instances, so urllib3 ran measurably slower after each request
-    that stepped out of them (bench/bench_record.py). Nothing run stepped out needs
-    them: vcrpy's stubs step out to make, connect and use their real connection, never
-    a pool; the record adapter's pools have the original class as their own
-    (`record_adapter.real_pool_classes`). Module attributes stay: urllib3 and
-    http.client read those while they run (`super(HTTPConnection, self)`)."""
-    global _stepped_out
-    triples = reset_triples()
-    if _stepped_out is None or _stepped_out[0] is not triples:
-        kept = [t for t in triples if not (isinstance(t[0], type) and t[1] == "ConnectionCls")]
-        _stepped_out = (triples, kept)
-    return _stepped_out[1]
-
-
 def _modules_of(targets: Iterable[Any]) -> list[tuple[str, Any]]:
     """The modules `targets` (modules or classes) come from, as `sys.modules` holds them
     now: what was built on them is stale once one is reimported."""
@@ -344,8 +321,7 @@ def _source_of(target: Any) -> str:
 def _cached_force_reset() -> Callable[[], contextlib.AbstractContextManager[None]]:
     """`vcr.patch.force_reset`, without re-running `reset_patchers()` each time.
 
-    Each (target, attribute) of `stepped_out_triples` is set back to the original for
-    the duration, and
+    Each (target, attribute) is set back to the original for the duration, and
     afterwards to what it was, as `mock.patch.object` does for an attribute the
     target holds itself (the cassette's patches make them so; any other goes
     through `mock.patch.object`); then, as vcrpy's own `_undo_reset`, a value
@@ -368,7 +344,7 @@ class _ForceReset:
 
     def __enter__(self) -> None:
         try:
-            for target, attribute, original in stepped_out_triples():
+            for target, attribute, original in reset_triples():
                 own = vars(target)
                 if attribute in own:
                     current = own[attribute]
