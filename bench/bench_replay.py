@@ -106,7 +106,7 @@ class Tool:
         return max(1, int(target * k / max(elapsed, 1e-7)))
 
 
-def interleaved(tools: dict[str, Tool], budget: float, rounds: int = 5) -> dict[str, c.Stat]:
+def interleaved(tools: dict[str, Tool], budget: float, rounds: int = 25) -> dict[str, c.Stat]:
     """Round-robin over the tools, so that the machine's drift touches each alike."""
     for _ in range(rounds):
         for tool in tools.values():
