@@ -52,8 +52,7 @@ def runs(marked: bytes, size: int) -> Iterator[tuple[int, int]]:
     needle = _IN * size
     at = marked.find(needle)
     while at >= 0:
-        end = marked.find(_OUT, at + size)
-        end = len(marked) if end < 0 else end
+        end = _run_end(marked, at + size)
         yield at, end
         at = marked.find(needle, end)
 
@@ -95,6 +94,7 @@ def _finds(text: bytes, needle: bytes) -> Iterator[int]:
 
 
 def _run_end(marked: bytes, start: int) -> int:
+    """Where the run of `_IN` that `start` is in (or just past) ends."""
     end = marked.find(_OUT, start)
     return len(marked) if end < 0 else end
 
