@@ -351,10 +351,9 @@ def test_over_tls_both_paths_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     bundle = tmp_path / "ca.pem"
     ca.cert_pem.write_to_path(str(bundle))
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
-    (tmp_path / "run").mkdir()
     with varied_api(server_context) as base_url:
         assert base_url.startswith("https://")
-        outcome = _agree(tmp_path / "run", "once", base_url)
+        outcome = _agree(tmp_path, "once", base_url)
     assert outcome["result"] == ("written", 15)
     assert b"sesh_gzip" in outcome["file"]
 
