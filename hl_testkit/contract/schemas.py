@@ -401,15 +401,22 @@ def _plain_refs(node: Any) -> bool:
         return False
     if node.keys() & _DYNAMIC or node.get("$schema", _DRAFT_2020_12) != _DRAFT_2020_12:
         return False
-    return all(_plain_refs(v) for k, v in node.items() if k not in _DATA_KEYWORDS)
+    # `dereference` does not know data from schema: a "$ref" key in an enum would be replaced
+    return all(
+        _plain_refs(v) if k not in _DATA_KEYWORDS else not _has_ref(v, in_data=True)
+        for k, v in node.items()
+    )
 
 
-def _has_ref(node: Any) -> bool:
+def _has_ref(node: Any, in_data: bool = False) -> bool:
+    """Whether a `$ref` is left in schema `node` (`in_data`: or a "$ref" key in its data)."""
     if isinstance(node, list):
-        return any(_has_ref(item) for item in node)
+        return any(_has_ref(item, in_data) for item in node)
     if not isinstance(node, dict):
         return False
-    return "$ref" in node or any(_has_ref(v) for k, v in node.items() if k not in _DATA_KEYWORDS)
+    return "$ref" in node or any(
+        _has_ref(v, in_data) for k, v in node.items() if in_data or k not in _DATA_KEYWORDS
+    )
 
 
 def _inlined(rs: Any, schema: Any, registry: Any, resources: list[Any]) -> Any:
