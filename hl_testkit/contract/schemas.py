@@ -392,20 +392,30 @@ _DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 
 def _plain_refs(node: Any) -> bool:
     """Whether every `$ref` in `node` can be replaced by its target with the same answer:
-    annotations beside it only, no dynamic refs, every `$schema` Draft 2020-12."""
+    annotations beside it only, no dynamic refs."""
     if isinstance(node, list):
         return all(_plain_refs(item) for item in node)
     if not isinstance(node, dict):
         return True
     if "$ref" in node and not node.keys() <= _REF_SIBLINGS:
         return False
-    if node.keys() & _DYNAMIC or node.get("$schema", _DRAFT_2020_12) != _DRAFT_2020_12:
+    if node.keys() & _DYNAMIC:
         return False
     # `dereference` does not know data from schema: a "$ref" key in an enum would be replaced
     return all(
         _plain_refs(v) if k not in _DATA_KEYWORDS else not _has_ref(v, in_data=True)
         for k, v in node.items()
     )
+
+
+def _drafts(node: Any) -> set[str]:
+    """Every `$schema` a schema names (over-counting only turns the fast path off)."""
+    if isinstance(node, list):
+        return set().union(*(_drafts(item) for item in node))
+    if not isinstance(node, dict):
+        return set()
+    found = {node["$schema"]} if "$schema" in node else set()
+    return found.union(*(_drafts(v) for k, v in node.items() if k not in _DATA_KEYWORDS))
 
 
 def _has_ref(node: Any, in_data: bool = False) -> bool:
@@ -438,9 +448,15 @@ def _inlined(rs: Any, schema: Any, registry: Any, resources: list[Any]) -> Any:
 
 def _fast_schema(schema: dict[str, Any], resources: Any) -> tuple[Any, Any] | None:
     """The schema jsonschema-rs compiles for `schema`'s yes/no, and its registry (or None
-    where jsonschema-rs is not to be used): dates native first, refs inlined if safe."""
+    where jsonschema-rs is not to be used): dates native first, refs inlined if safe.
+
+    Only for Draft 2020-12 throughout: following a `$ref` into a file without `$schema`,
+    jsonschema keeps the referring draft, jsonschema-rs takes 2020-12; they would disagree.
+    """
     rs = _rs()
     if rs is None or not _formats(schema) <= FAST_FORMATS:
+        return None
+    if not all(_drafts(node) <= {_DRAFT_2020_12} for node in (schema, *dict(resources).values())):
         return None
     native = [(uri, _native_first(resource)) for uri, resource in resources]
     try:
