@@ -26,7 +26,10 @@ full, sorted report with `jsonschema` only for a body that fails. Without
 to agree, see `FAST_FORMATS`) the yes/no answer is `jsonschema`'s own
 short-circuiting `is_valid()`. Both sides are given the profile's own
 `date-time` function (`DATE_TIME_CHECKS`): the answer never depends on a
-library's version of the format; tests prove the two answers agree.
+library's version of the format; tests prove the two answers agree. The schema
+compiled for the yes/no has its plain `$ref`s inlined (jsonschema-rs's `dereference`)
+and answers common date-times with a pattern; a set that is not Draft 2020-12
+throughout is answered by jsonschema alone (see `_fast_schema`).
 `extra_properties()` is the drift report: properties a body carries that its
 schema does not name (allowed, but worth knowing about).
 
