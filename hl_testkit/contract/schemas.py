@@ -436,9 +436,10 @@ def _inlined(rs: Any, schema: Any, registry: Any, resources: list[Any]) -> Any:
     """`schema` with every `$ref` replaced by its target (jsonschema-rs's `dereference`),
     when that gives the same answers; else `schema` as it is.
 
-    A `$ref` resolved through the registry on every record costs 10-30% of a page's
-    check. Not inlined: a ref with assertions beside it, a dynamic ref, another draft, a
-    cycle (`dereference` leaves it as a `$ref` now resolved from another base).
+    A page's records `$ref` the session schema: resolved through the registry for every
+    record, it costs a few % of the page's check. Not inlined: a ref with assertions
+    beside it, a dynamic ref, a "$ref" key in data, a cycle (`dereference` leaves it as a
+    `$ref`, now resolved from another base).
     """
     if not _plain_refs(schema) or not all(_plain_refs(r) for _, r in resources):
         return schema
