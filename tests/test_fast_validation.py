@@ -382,3 +382,153 @@ def test_common_date_times_need_no_call_back_into_python(monkeypatch: pytest.Mon
     assert check("2024-01-31T12:34:56")  # naive, and a day the pattern leaves to us
     assert calls == ["2024-01-31T12:34:56"]
     assert not check("2024-02-30T00:00:00Z")
+
+
+# -- the compiled schema: refs inlined where that keeps the answer -----------------------------
+
+
+@pytest.mark.parametrize("profile", ["default", "strict"])
+def test_the_built_in_schemas_are_compiled_with_their_refs_inlined(profile: str) -> None:
+    schema_set = SchemaSet.default(profile)
+    for name in SCHEMA_NAMES:
+        fast = schemas._fast_schema(schema_set.schema(name), schema_set._compiled.fast_resources)
+        assert fast is not None, name
+        assert not schemas._has_ref(fast[0]), name
+    page, _ = schemas._fast_schema(
+        schema_set.schema("session_page"), schema_set._compiled.fast_resources
+    ) or ({}, None)
+    record = page["properties"]["records"]["items"]
+    assert record["properties"]["id"] == schema_set.schema("session")["properties"]["id"]
+
+
+def test_the_strict_yes_no_agrees_with_the_strict_report() -> None:
+    strict = SchemaSet.default("strict")
+    valid = invalid = 0
+    for name, body in corpus():
+        report = strict.validate(name, body)
+        assert strict.is_valid(name, body) is (report == []), (name, body, report)
+        valid += report == []
+        invalid += report != []
+    assert valid >= 30
+    assert invalid >= 500
+
+
+_NOT_INLINED: dict[str, tuple[dict[str, Any], list[Any]]] = {
+    # dereference replaces the node by its target: the sibling minLength would be lost
+    "a ref with an assertion beside it": (
+        {
+            "outer": {
+                "properties": {"p": {"$ref": "inner.json", "properties": {"a": {"minLength": 2}}}}
+            },
+            "inner": {"properties": {"a": {"type": "string"}}},
+        },
+        [{"p": {"a": "x"}}, {"p": {"a": "xy"}}, {"p": {"a": 1}}, {"p": {}}],
+    ),
+    # the cycle is left as "#/$defs/R", which, moved into outer.json, would point to its R
+    "a cycle through another file": (
+        {
+            "outer": {
+                "properties": {"p": {"$ref": "inner.json#/$defs/R"}},
+                "$defs": {"R": {"type": "string"}},
+            },
+            "inner": {
+                "$defs": {
+                    "R": {
+                        "type": "object",
+                        "properties": {"v": {"type": "integer"}, "next": {"$ref": "#/$defs/R"}},
+                    }
+                }
+            },
+        },
+        [{"p": {"next": {"v": 1}}}, {"p": {"next": {"next": {"v": "x"}}}}, {"p": 3}],
+    ),
+    "a dynamic ref": (  # its target depends on the path taken: left to the registry
+        {
+            "outer": {
+                "$dynamicAnchor": "node",
+                "properties": {"v": {"type": "integer"}, "kid": {"$dynamicRef": "#node"}},
+            },
+            "inner": {"type": "string"},
+        },
+        [{"kid": {"kid": {"v": 1}}}, {"kid": {"kid": {"v": "x"}}}],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(_NOT_INLINED))
+def test_refs_that_inlining_would_change_are_resolved_by_the_registry(case: str) -> None:
+    files, bodies = _NOT_INLINED[case]
+    custom = SchemaSet(files, routes=())
+    fast = schemas._fast_schema(custom.schema("outer"), custom._compiled.fast_resources)
+    assert fast is not None
+    assert fast[0] == schemas._native_first(custom.schema("outer"))  # as written: not inlined
+    answers = set()
+    for body in bodies:
+        answer = custom.is_valid("outer", body)
+        assert answer is (custom.validate("outer", body) == []), (case, body)
+        answers.add(answer)
+    assert answers == {True, False}  # the bodies tell a lost assertion apart
+
+
+def test_plain_refs_across_files_are_inlined_and_agree() -> None:
+    custom = SchemaSet(
+        {
+            "outer": {"properties": {"p": {"$ref": "inner.json#/$defs/X", "description": "d"}}},
+            "inner": {
+                "$defs": {
+                    "X": {"properties": {"n": {"$ref": "#/$defs/Y"}}},
+                    "Y": {"type": "integer"},
+                }
+            },
+        },
+        routes=(),
+    )
+    fast = schemas._fast_schema(custom.schema("outer"), custom._compiled.fast_resources)
+    assert fast is not None
+    assert not schemas._has_ref(fast[0])
+    for body, valid in (({"p": {"n": 1}}, True), ({"p": {"n": "1"}}, False), ({}, True)):
+        assert custom.is_valid("outer", body) is valid is (custom.validate("outer", body) == [])
+
+
+def test_a_date_time_beside_an_any_of_keeps_both() -> None:
+    schema = {"anyOf": [{"type": "string", "minLength": 25}, {"type": "integer"}]}
+    custom = SchemaSet({"when": {**schema, "format": "date-time"}}, routes=())
+    for value in (
+        "2024-05-01T12:34:56.789Z",
+        "2024-05-01T12:34:56.7890Z",
+        "2024-05-31T12:34:56",
+        7,
+        None,
+    ):
+        assert custom.is_valid("when", value) is (custom.validate("when", value) == []), value
+    assert not custom.is_valid("when", "2024-05-01T12:34:56Z")  # a date, too short
+    assert custom.is_valid("when", "2024-05-01T12:34:56.789012Z")
+
+
+def test_data_that_looks_like_a_schema_is_not_rewritten() -> None:
+    # `enum` and `const` hold data: a `format` key in them is not a format to check
+    custom = SchemaSet(
+        {"x": {"enum": [{"format": "date-time"}]}, "y": {"const": {"$ref": "x.json"}}}, routes=()
+    )
+    assert custom.is_valid("x", {"format": "date-time"})
+    assert not custom.is_valid("x", "2024-05-01T12:34:56Z")
+    assert custom.is_valid("y", {"$ref": "x.json"})
+    assert _is_compiled(custom._compiled.checks["x"])
+
+
+def test_a_schema_set_mixing_drafts_is_answered_by_jsonschema() -> None:
+    # Into a file without `$schema`, jsonschema keeps the referring draft (07: no prefixItems),
+    # jsonschema-rs takes 2020-12: the compiled answer would differ on [1].
+    custom = SchemaSet(
+        {
+            "outer": {
+                "$schema": "http://json-schema.org/draft-07/schema#",
+                "properties": {"p": {"$ref": "inner.json"}},
+            },
+            "inner": {"prefixItems": [{"type": "string"}]},
+        },
+        routes=(),
+    )
+    for body in ({"p": ["x"]}, {"p": [1]}, {"p": 1}):
+        assert custom.is_valid("outer", body) is (custom.validate("outer", body) == []), body
+    assert not _is_compiled(custom._compiled.checks["outer"])

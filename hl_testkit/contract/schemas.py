@@ -26,7 +26,10 @@ full, sorted report with `jsonschema` only for a body that fails. Without
 to agree, see `FAST_FORMATS`) the yes/no answer is `jsonschema`'s own
 short-circuiting `is_valid()`. Both sides are given the profile's own
 `date-time` function (`DATE_TIME_CHECKS`): the answer never depends on a
-library's version of the format; tests prove the two answers agree.
+library's version of the format; tests prove the two answers agree. The schema
+compiled for the yes/no has its plain `$ref`s inlined (jsonschema-rs's `dereference`)
+and answers common date-times with a pattern; a set that is not Draft 2020-12
+throughout is answered by jsonschema alone (see `_fast_schema`).
 `extra_properties()` is the drift report: properties a body carries that its
 schema does not name (allowed, but worth knowing about).
 
@@ -349,21 +352,32 @@ _COMMON_DATE_TIME = (
 )
 
 
+#: Keywords whose values are data, not schemas: never rewritten, never searched for `$ref`.
+_DATA_KEYWORDS = frozenset({"enum", "const", "examples", "default"})
+
+
 def _native_first(node: Any) -> Any:
     """`node` with every `format: date-time` tried as `_COMMON_DATE_TIME` first.
 
     A Python call per date from compiled code costs more than the rest of a body's
-    check; the pattern only ever accepts what the format check accepts too.
+    check; the pattern only ever accepts what the format check accepts too. The
+    alternation sits in the node itself (an `allOf` around it costs a few %), unless
+    the node has an `anyOf` of its own.
     """
     if isinstance(node, list):
         return [_native_first(item) for item in node]
     if not isinstance(node, dict):
         return node
-    out = {key: _native_first(value) for key, value in node.items()}
+    out = {
+        key: value if key in _DATA_KEYWORDS else _native_first(value) for key, value in node.items()
+    }
     if out.get("format") == "date-time":
         del out["format"]
-        either = {"anyOf": [{"pattern": _COMMON_DATE_TIME}, {"format": "date-time"}]}
-        out["allOf"] = [*out.get("allOf", []), either]
+        either = [{"pattern": _COMMON_DATE_TIME}, {"format": "date-time"}]
+        if "anyOf" in out:
+            out["allOf"] = [*out.get("allOf", []), {"anyOf": either}]
+        else:
+            out["anyOf"] = either
     return out
 
 
@@ -371,20 +385,102 @@ def _refuse_retrieval(uri: str) -> Any:
     raise ValueError(f"{uri} is not in the schema set (no schema is fetched)")
 
 
+#: What may stand beside a `$ref` that is inlined: annotations only. jsonschema-rs's
+#: `dereference` replaces the node by the target, dropping any sibling assertion.
+_REF_SIBLINGS = frozenset({"$ref", "description", "title", "$comment"})
+#: Refs and anchors whose target depends on the dynamic scope: never inlined.
+_DYNAMIC = frozenset({"$dynamicRef", "$dynamicAnchor", "$recursiveRef", "$recursiveAnchor"})
+_DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
+
+
+def _plain_refs(node: Any) -> bool:
+    """Whether every `$ref` in `node` can be replaced by its target with the same answer:
+    annotations beside it only, no dynamic refs."""
+    if isinstance(node, list):
+        return all(_plain_refs(item) for item in node)
+    if not isinstance(node, dict):
+        return True
+    if "$ref" in node and not node.keys() <= _REF_SIBLINGS:
+        return False
+    if node.keys() & _DYNAMIC:
+        return False
+    # `dereference` does not know data from schema: a "$ref" key in an enum would be replaced
+    return all(
+        _plain_refs(v) if k not in _DATA_KEYWORDS else not _has_ref(v, in_data=True)
+        for k, v in node.items()
+    )
+
+
+def _drafts(node: Any) -> set[str]:
+    """Every `$schema` a schema names (over-counting only turns the fast path off)."""
+    if isinstance(node, list):
+        return set().union(*(_drafts(item) for item in node))
+    if not isinstance(node, dict):
+        return set()
+    found = {node["$schema"]} if "$schema" in node else set()
+    return found.union(*(_drafts(v) for k, v in node.items() if k not in _DATA_KEYWORDS))
+
+
+def _has_ref(node: Any, in_data: bool = False) -> bool:
+    """Whether a `$ref` is left in schema `node` (`in_data`: or a "$ref" key in its data)."""
+    if isinstance(node, list):
+        return any(_has_ref(item, in_data) for item in node)
+    if not isinstance(node, dict):
+        return False
+    return "$ref" in node or any(
+        _has_ref(v, in_data) for k, v in node.items() if in_data or k not in _DATA_KEYWORDS
+    )
+
+
+def _inlined(rs: Any, schema: Any, registry: Any, resources: list[Any]) -> Any:
+    """`schema` with every `$ref` replaced by its target (jsonschema-rs's `dereference`),
+    when that gives the same answers; else `schema` as it is.
+
+    A page's records `$ref` the session schema: resolved through the registry for every
+    record, it costs a few % of the page's check. Not inlined: a ref with assertions
+    beside it, a dynamic ref, a "$ref" key in data, a cycle (`dereference` leaves it as a
+    `$ref`, now resolved from another base).
+    """
+    if not _plain_refs(schema) or not all(_plain_refs(r) for _, r in resources):
+        return schema
+    try:
+        inlined = rs.dereference(schema, registry=registry)
+    except Exception:  # jsonschema-rs cannot: the registry resolves the refs instead
+        return schema
+    return schema if _has_ref(inlined) else inlined
+
+
+def _fast_schema(schema: dict[str, Any], resources: Any) -> tuple[Any, Any] | None:
+    """The schema jsonschema-rs compiles for `schema`'s yes/no, and its registry (or None
+    where jsonschema-rs is not to be used): dates native first, refs inlined if safe.
+
+    Only for Draft 2020-12 throughout: following a `$ref` into a file without `$schema`,
+    jsonschema keeps the referring draft, jsonschema-rs takes 2020-12; they would disagree.
+    """
+    rs = _rs()
+    if rs is None or not _formats(schema) <= FAST_FORMATS:
+        return None
+    if not all(_drafts(node) <= {_DRAFT_2020_12} for node in (schema, *dict(resources).values())):
+        return None
+    native = [(uri, _native_first(resource)) for uri, resource in resources]
+    try:
+        registry = rs.Registry(native, retriever=_refuse_retrieval)
+    except Exception:  # a resource it cannot take: jsonschema answers instead
+        return None
+    return _inlined(rs, _native_first(schema), registry, native), registry
+
+
 def _fast_is_valid(
     schema: dict[str, Any], resources: Any, date_time: Callable[[object], bool]
 ) -> Callable[[Any], bool] | None:
     """jsonschema-rs's `is_valid` for `schema`, or None where it is not to be used."""
-    rs = _rs()
-    if rs is None or not _formats(schema) <= FAST_FORMATS:
+    fast = _fast_schema(schema, resources)
+    if fast is None:
         return None
+    compiled, registry = fast
     try:
-        native = [(uri, _native_first(resource)) for uri, resource in resources]
-        validator = rs.validator_for(
-            _native_first(schema),
-            registry=rs.Registry(native, retriever=_refuse_retrieval),
-            validate_formats=True,
-            formats={"date-time": date_time},
+        validator = _rs().validator_for(
+            compiled, registry=registry, validate_formats=True, formats={"date-time": date_time}
         )
     except Exception:  # a schema it cannot compile: jsonschema answers instead
         return None
