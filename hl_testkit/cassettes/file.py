@@ -20,6 +20,7 @@ import json
 import math
 import os
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -495,11 +496,13 @@ _Dumper.add_representer(str, _represent_str)
 
 
 def dumps(data: CassetteData) -> str:
-    # The document is a temporary, made and dropped with the collector off (as the nodes
-    # fast_yaml makes of it): else its objects set it off and are walked by it.
+    # The bodies and events are temporaries, made and dropped with the collector off: else
+    # their objects set it off and are walked by it. The events are made straight from
+    # the interactions (`_cassette_events`); `to_document` only if fast_yaml falls back.
     with fast_yaml.collector_paused():
-        text = fast_yaml.dump(  # yaml.dump's very text, built faster (see fast_yaml)
-            to_document(data),
+        text = fast_yaml.dump_made(  # yaml.dump's very text, built faster (see fast_yaml)
+            lambda events: _cassette_events(events, data),
+            lambda: to_document(data),
             Dumper=_Dumper,
             sort_keys=False,
             allow_unicode=True,
@@ -507,6 +510,68 @@ def dumps(data: CassetteData) -> str:
             width=100,
         )
     return HEADER_COMMENT + text
+
+
+def _cassette_events(events: fast_yaml.Events, data: CassetteData) -> None:
+    """The events of `to_document(data)`, made without its dicts: the keys and mappings
+    every interaction has are added here, only what varies goes through `events.node`
+    (each depth the one it has in the document: deep JSON falls back alike)."""
+    node, out = events.node, events.out
+    # Alive until the events are made: `Events` tells a shared object by its `id`, which a
+    # body dropped earlier could hand on to a later one.
+    alive: list[Any] = []
+    top = to_document(replace(data, interactions=[]))
+    events.block_mapping(0)
+    for key, value in top.items():
+        if key != "interactions":
+            node(key, 1)
+            node(value, 1)
+    node("interactions", 1)
+    events.block_sequence(1)
+    for i in data.interactions:
+        events.block_mapping(2)
+        if i.recorded_by is not None:
+            node("recorded_by", 3)
+            node(i.recorded_by, 3)
+        for name, part in (("request", i.request), ("response", i.response)):
+            node(name, 3)
+            events.block_mapping(3)
+            if name == "request":
+                node("method", 4)
+                node(i.request.method, 4)
+                node("uri", 4)
+                node(i.request.uri, 4)
+            else:
+                node("status", 4)
+                node(i.response.status, 4)
+                node("reason", 4)
+                node(i.response.reason, 4)
+            node("headers", 4)
+            events.block_mapping(4)
+            for header, value in sorted(part.headers.items()):
+                node(header, 5)
+                node(value, 5)
+            out.append(fast_yaml.MAPPING_END)
+            node("body", 4)
+            body = body_to_yaml(part.body)
+            if body is None:
+                node(None, 4)
+            else:
+                alive.append(body)
+                events.block_mapping(4)
+                ((kind, value),) = body.items()
+                node(kind, 5)
+                node(value, 5)
+                out.append(fast_yaml.MAPPING_END)
+            out.append(fast_yaml.MAPPING_END)
+        if i.schema_violations:
+            violations = list(i.schema_violations)
+            alive.append(violations)
+            node("schema_violations", 3)
+            node(violations, 3)
+        out.append(fast_yaml.MAPPING_END)
+    out.append(fast_yaml.SEQUENCE_END)
+    out.append(fast_yaml.MAPPING_END)
 
 
 def _position(text: str, offset: int) -> tuple[int, int]:
