@@ -365,18 +365,23 @@ class Events:
         out += [DocumentEndEvent(explicit=False), StreamEndEvent()]
         return out
 
-    def block_mapping(self, depth: int) -> None:
-        """Start a mapping at `depth` as `collection` does in block style (its end:
-        `MAPPING_END`); for a `dump_made` caller, whose mappings are never flow style."""
-        if depth > _MAX_DEPTH or self.flow_style is not False:
+    def block_starts(self) -> tuple[Event, Event]:
+        """The start events of a mapping and of a sequence in block style, as `collection`
+        adds them: for a `dump_made` caller adding its fixed mappings itself (each ends
+        with `MAPPING_END`, `SEQUENCE_END`), never in flow style (else PyYAML's way)."""
+        if self.flow_style is not False:
             raise _Fallback
-        self.out.append(_MAPPING_START[False])
+        return _MAPPING_START[False], _SEQUENCE_START[False]
 
-    def block_sequence(self, depth: int) -> None:
-        """`block_mapping`, for a sequence (its end: `SEQUENCE_END`)."""
-        if depth > _MAX_DEPTH or self.flow_style is not False:
-            raise _Fallback
-        self.out.append(_SEQUENCE_START[False])
+    def plain(self, text: str) -> Event:
+        """The event `node` adds for a one-line string, for a caller to add itself."""
+        known = self.strings.get(text)
+        if known is not None:
+            return known
+        if "\n" in text:
+            raise ValueError(f"a one-line string, not {text!r}")
+        self.node(text, 0)
+        return self.out.pop()
 
     def node(self, value: Any, depth: int) -> bool:
         """Add the events of `value`; is it a plain scalar (what flow style asks)?"""
