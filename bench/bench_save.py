@@ -6,33 +6,40 @@ A real cassette of N interactions is recorded once (the `sessions` client agains
 the stand-in's answers, as bench_record.py does); then, in process, each part of
 its save is timed on it, alternating, the median of the rounds:
 
-  to_document   the document the YAML is written from
-  events        fast_yaml's events of that document
+  to_document   the document the YAML is the YAML of (written from it by PyYAML)
+  events        the events `file.dumps` emits (straight from the interactions, or,
+                in a checkout without `file._cassette_events`, of the document)
   emit          the C emitter writing them
   dumps         all three (`file.dumps`)
   find_leaks    the leak guard over the text (`scrub.find_leaks`)
   finish        `Recording.finish` of the N interactions into a new file
                 (merge, dumps, leak guard, lock, atomic write, fsync)
 
-`--before DIR` also times the save with another checkout's `fast_yaml` and
-`file.body_to_yaml` (the rest is this one's), rounds alternating, and prints the
-ratios, e.g. for the commit before a change:
+`--before DIR` also times every part with another checkout's whole `hl_testkit`
+(copied under another name, its imports renamed, and loaded beside this one),
+rounds alternating, and prints the ratios, e.g. for the commit before a change:
 
     git archive <commit> hl_testkit | tar -x -C /tmp/before
     .venv/bin/python bench/bench_save.py --before /tmp/before
+
+Each part starts after a `gc.collect()`, not in the garbage of the one before. `--cpu`
+times the process's CPU rather than the wall clock: steadier when other work shares
+the cores, but it leaves out what `finish` waits for fsync.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import importlib.util
+import gc
+import importlib
 import os
+import re
+import shutil
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -56,30 +63,37 @@ def recorded_cassette(n: int, tmp: Path) -> Path:
     return tmp / "recorded" / "test_record.yaml"
 
 
-def parts(path: Path, tmp: Path) -> dict[str, Callable[[Any], object]]:
-    """Each part of the save, given the fast_yaml module to run it with."""
-    from hl_testkit.cassettes import file as cassette_file
-    from hl_testkit.recording.recorder import Recording
-    from hl_testkit.secrets import scrub
+def parts(path: Path, tmp: Path, kit: str) -> dict[str, Callable[[], object]]:
+    """Each part of the save, as the package `kit` (hl_testkit, or a renamed copy) does it."""
+    cassette_file = importlib.import_module(f"{kit}.cassettes.file")
+    fast_yaml = cassette_file.fast_yaml
+    scrub = importlib.import_module(f"{kit}.secrets.scrub")
+    recording_class = importlib.import_module(f"{kit}.recording.recorder").Recording
 
     data = cassette_file.read(path)
     assert data is not None
     text = cassette_file.dumps(data)
     assert text == path.read_text(encoding="utf-8"), "the cassette is written as read"
     secrets = scrub.known_secrets(os.environ, extra={"HUMANLOOP_API_KEY": "hl_sk_bench_server"})
-    document = cassette_file.to_document(data)
     options = {"allow_unicode": True, "width": 100}
     dumper = cassette_file._Dumper
-    made = cassette_file.fast_yaml._Events(dumper, False, True).of(document)
+
+    def make_events() -> list[Any]:
+        if hasattr(cassette_file, "_cassette_events"):
+            made = fast_yaml.Events(dumper, False, True)
+            return list(made.made(lambda e: cassette_file._cassette_events(e, data)))
+        return list(fast_yaml._Events(dumper, False, True).of(cassette_file.to_document(data)))
+
+    made = make_events()
     rounds = iter(range(10**9))
 
-    def events(fast_yaml: Any) -> object:
+    def events() -> object:
         with fast_yaml.collector_paused():
-            return len(fast_yaml._Events(dumper, False, True).of(document))
+            return len(make_events())
 
-    def finish(_: Any) -> object:
-        recording = Recording(
-            path=tmp / f"save-{next(rounds)}" / "t.yaml",
+    def finish() -> object:
+        recording = recording_class(
+            path=tmp / f"save-{kit}-{next(rounds)}" / "t.yaml",  # a new file each time
             record_mode="once",
             base_url=c.API,
             nodeid="bench_save.py::test",
@@ -90,49 +104,34 @@ def parts(path: Path, tmp: Path) -> dict[str, Callable[[Any], object]]:
         return recording.finish(test_failed=False)
 
     return {
-        "to_document": lambda _: cassette_file.to_document(data),
+        "to_document": lambda: cassette_file.to_document(data),
         "events": events,
-        "emit": lambda fast_yaml: fast_yaml._emit(made, dumper, dict(options)),
-        "dumps": lambda _: cassette_file.dumps(data),
-        "find_leaks": lambda _: scrub.find_leaks(text, secrets),
+        "emit": lambda: fast_yaml._emit(made, dumper, dict(options)),
+        "dumps": lambda: cassette_file.dumps(data),
+        "find_leaks": lambda: scrub.find_leaks(text, secrets),
         "finish": finish,
     }
 
 
-def ways(before: Path | None) -> dict[str, tuple[Any, Any]]:
-    """(fast_yaml, body_to_yaml) of this checkout, and of the one at `before`: its
-    modules loaded beside these, under other names (both are self-contained enough)."""
-    from hl_testkit.cassettes import file as cassette_file
+#: The name the other checkout's package is loaded under.
+BEFORE = "hl_testkit_before"
+#: `hl_testkit` as a module name in an import, `import_module` or a lazy import table.
+_IMPORTED = re.compile(r"(?<=from )hl_testkit\b|(?<=import )hl_testkit\b|(?<=\")hl_testkit\.")
 
-    out = {"now": (cassette_file.fast_yaml, cassette_file.body_to_yaml)}
+
+def kits(before: Path | None, tmp: Path) -> dict[str, str]:
+    """The packages to time: this checkout's, and a copy of the one at `before` whose
+    imports of `hl_testkit` name the copy (so each way runs its own code throughout)."""
+    out = {"now": "hl_testkit"}
     if before is not None:
-        where = before / "hl_testkit" / "cassettes"
-        fast_yaml = _module("before_fast_yaml", where / "fast_yaml.py")
-        out["before"] = (fast_yaml, _module("before_file", where / "file.py").body_to_yaml)
+        copy = tmp / "kits" / BEFORE
+        shutil.copytree(before / "hl_testkit", copy)
+        for source in copy.rglob("*.py"):
+            text = source.read_text(encoding="utf-8")
+            source.write_text(_IMPORTED.sub(lambda m: BEFORE + m.group()[10:], text), "utf-8")
+        sys.path.insert(0, str(copy.parent))
+        out["before"] = BEFORE
     return out
-
-
-def _module(name: str, path: Path) -> Any:
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise SystemExit(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-@contextlib.contextmanager
-def using(way: tuple[Any, Any]) -> Iterator[None]:
-    """`file.dumps` (and so `Recording.finish`) run with this way's modules."""
-    from hl_testkit.cassettes import file as cassette_file
-
-    saved = cassette_file.fast_yaml, cassette_file.body_to_yaml
-    cassette_file.fast_yaml, cassette_file.body_to_yaml = way
-    try:
-        yield
-    finally:
-        cassette_file.fast_yaml, cassette_file.body_to_yaml = saved
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -142,27 +141,35 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--before", type=Path, help="another checkout (e.g. `git archive` of a commit) to compare"
     )
+    parser.add_argument(
+        "--cpu",
+        action="store_true",
+        help="time the process's CPU, not the wall clock (steadier on a busy machine; "
+        "leaves out the time fsync waits)",
+    )
     args = parser.parse_args(argv)
-    compared = ways(args.before)
+    clock = time.process_time if args.cpu else time.perf_counter
     with tempfile.TemporaryDirectory(prefix="hl-bench-save-") as name:
         tmp = Path(name)
-        timed = parts(recorded_cassette(args.n, tmp), tmp)
+        path = recorded_cassette(args.n, tmp)
+        compared = {way: parts(path, tmp, kit) for way, kit in kits(args.before, tmp).items()}
+        timed = compared["now"]
         samples: dict[tuple[str, str], list[float]] = {(p, w): [] for p in timed for w in compared}
         for r in range(11 if args.quick else 31):
             order = list(compared.items())
-            for way, modules in order if r % 2 else order[::-1]:  # neither always first
-                with using(modules):
-                    for part, work in timed.items():
-                        t0 = time.perf_counter()
-                        work(modules[0])
-                        samples[part, way].append((time.perf_counter() - t0) * 1e3)
+            for way, works in order if r % 2 else order[::-1]:  # neither always first
+                for part, work in works.items():
+                    gc.collect()  # each part starts alike, not after another's garbage
+                    t0 = clock()
+                    work()
+                    samples[part, way].append((clock() - t0) * 1e3)
     for part in timed:
         medians = {way: statistics.median(samples[part, way]) for way in compared}
         cells = "  ".join(f"{way} {ms:7.1f} ms" for way, ms in medians.items())
         ratio = f"  now/before {medians['now'] / medians['before']:.2f}" if args.before else ""
         print(f"{part:12} {cells}{ratio}")
     rounds = len(samples[next(iter(samples))])
-    print(f"(medians of {rounds} rounds, alternating)")
+    print(f"(medians of {rounds} rounds, alternating, {'CPU' if args.cpu else 'wall'} time)")
     return 0
 
 

@@ -289,3 +289,27 @@ def test_the_fixed_forms_skip_a_text_missing_their_letters_and_finds_every_escap
     cassette = b"    method: GET\n" * 500 + half  # long enough to be looked at first
     assert len(cassette) >= scrub._LOOK_FIRST
     assert list(replacer.find(cassette)) == reference_find(replacer, cassette) != []
+
+
+_SHORT: dict[str, Encoder] = {  # a repeated key's zlib stream: a word shorter than its base64
+    "base64 of zlib": lambda b: base64.b64encode(zlib.compress(b * 8, 9)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_BINARY | _TEXTUAL | _SHORT))
+def test_a_key_encoded_among_binary_bytes_inside_base64_is_found(name: str) -> None:
+    """A decoded base64 word is mostly bytes of no alphabet, and `_regions` stops early on
+    such a layer unless it holds a run of the alphabet or a soft break: a key under each
+    encoding, between binary bytes, inside base64, is still found as before."""
+    key = "hl_sk_" + "q7" * 9
+    secrets = [Secret("HUMANLOOP_API_KEY", key)]
+    encoded = (_BINARY | _TEXTUAL | _SHORT)[name](key.encode())
+    if name in ("gzip", "zlib", "zlib, fastest", "zlib, level 3", "utf-16"):
+        inner = encoded + b"\x89\xbf\xec"  # read by its first bytes: the junk goes after
+    else:
+        inner = b"\x89\xbf\xec\n" + encoded + b"\n\xfe\x8f\xb1"
+    text = b"  uri: https://api.humanloop.com/v4/sessions/sesh_bench000001\n"
+    text += b"    body: " + base64.urlsafe_b64encode(inner) + b"\n"
+    found = find_leaks(text, secrets)
+    assert found == reference_find_leaks(text, secrets)
+    assert [leak.line for leak in found] == [2]

@@ -29,7 +29,7 @@ from urllib.parse import quote
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hl_testkit.secrets import layers
+from hl_testkit.secrets import layers, runs
 from hl_testkit.secrets.layers import Layer
 
 
@@ -285,3 +285,38 @@ def test_the_stretches_hold_groups_and_leave_out_other_lines() -> None:
     assert found == list(reference_multiline(text))
     assert [name for name, _, _ in found] == ["quoted-printable", "wrapped base64"]
     assert sum(end - start for start, end in layers._stretches(text)) < len(text) // 4
+
+
+#: Pieces of a decoded layer around `_regions`' early stop: runs of the alphabets one
+#: short of `runs.MIN_WORD` and just long enough, soft breaks, and bytes of no alphabet.
+_LAYER_PIECES = st.sampled_from(
+    [
+        *(b"Hxyzabc", b"Hxyzabcd", b"deadbeefcafe", b"H4sIAAA", b"H4sIAAAA", b"eJzLSM3J"),
+        *(b"a-b_c+d/", b"=", b"\n", b"=\n", b"abc=\r\n", b"\x00", b"\xff\xfe", b"\x1f\x8b\x08"),
+        b"x\x9c",
+    ]
+) | st.binary(max_size=10)
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(_LAYER_PIECES, max_size=8), st.integers(min_value=0, max_value=30))
+def test_a_short_layer_stops_early_only_when_the_reference_finds_nothing_more(
+    pieces: list[bytes], min_length: int
+) -> None:
+    """`_regions` stops after `_binary` when no run of the alphabets is `MIN_WORD` long
+    and no line ends in `=`: on bytes like a decoded base64 word's, it yields what the
+    reference yields, kept or not."""
+    chunk = b"".join(pieces)
+    assert list(layers._regions(chunk, 0)) == list(reference_regions(chunk))
+    found = [r for r in layers._regions(chunk, min_length) if layers._kept(r[2], min_length)]
+    assert found == [r for r in reference_regions(chunk) if layers._kept(r[2], min_length)]
+
+
+def test_random_bytes_stop_early_and_words_do_not() -> None:
+    """The early stop is taken (the property above compares something on both sides)."""
+    assert not runs.has_word(runs.word_marks(b"\x89\xbf7abcdef\xec"))  # 7: one short
+    assert runs.has_word(runs.word_marks(b"\x89\xbfHxyzabcd\xec"))
+    assert list(layers._regions(b"\x89x%zz" * 5, 0)) == []
+    assert [name for name, _, _ in layers._regions(b"\x89" + b"QUJDREVGR0g=" + b"\x89", 0)] == [
+        "base64"
+    ]

@@ -11,7 +11,9 @@ its composer, constructor and representer costs ten times the parsing. Here:
   `yaml.load` gives;
 * `dump` makes the events straight from the data (what the representer and the
   serializer would make of it, for these types) and hands them to the C
-  emitter: the same text `yaml.dump` writes.
+  emitter: the same text `yaml.dump` writes; `dump_made` takes a caller's own
+  events for the parts of its data whose shape it knows (a cassette's interactions,
+  `file._cassette_events`), and the data itself only to fall back.
 
 Anything else -- an anchor or alias, an explicit tag, a merge key, a
 duplicate key, a complex key, a second document, an error, another Python
@@ -257,6 +259,18 @@ def dump(data: Any, Dumper: Any, **options: Any) -> str:
     `Dumper` may represent `str` its own way only as hl-testkit's does: a `|`
     block for text with a newline (`block_multiline=True`, the default).
     """
+    return dump_made(lambda events: events.node(data, 0), lambda: data, Dumper, **options)
+
+
+def dump_made(
+    make: Callable[[Events], object], data: Callable[[], Any], Dumper: Any, **options: Any
+) -> str:
+    """`dump(data(), Dumper, **options)`, the events made by `make(events)` instead of
+    from `data()`: for a caller that knows its data's shape and can add the events of
+    its fixed parts itself (`Events.node` for the rest). `make` must add exactly the
+    events `events.node(data(), 0)` would, and is only used for block style
+    (`default_flow_style=False`); `data()` is made only to fall back to PyYAML.
+    """
     block_multiline = options.pop("block_multiline", True)
     # The representer's own options; the rest are the emitter's.
     represent = {k: options.get(k) for k in ("default_style", "default_flow_style", "sort_keys")}
@@ -268,9 +282,9 @@ def dump(data: Any, Dumper: Any, **options: Any) -> str:
             if not emit.keys() <= _EMITTER_OPTIONS or getattr(Dumper, "yaml_path_resolvers", None):
                 raise _Fallback  # a stream, an encoding, directives: PyYAML's own way
             flow_style = options.get("default_flow_style", False)
-            events = _Events(Dumper, flow_style, block_multiline).of(data)
+            events = Events(Dumper, flow_style, block_multiline).made(make)
         except _Fallback:
-            return str(yaml.dump(data, Dumper=Dumper, **options))
+            return str(yaml.dump(data(), Dumper=Dumper, **options))
         text = _emit(events, Dumper, emit)
         # Dropped (by reference counts: nothing refers back) before the collector is back
         # on, whose first run would otherwise walk every event.
@@ -278,7 +292,7 @@ def dump(data: Any, Dumper: Any, **options: Any) -> str:
         return text
 
 
-#: Options that change only how the emitter writes the events `_Events` makes.
+#: Options that change only how the emitter writes the events `Events` makes.
 _EMITTER_OPTIONS = frozenset({"allow_unicode", "width", "indent", "line_break"})
 
 
@@ -316,7 +330,7 @@ def collector_paused() -> Iterator[None]:
 _new = object.__new__
 
 
-class _Events:
+class Events:
     """The events PyYAML's serializer makes of the node tree its representer makes of
     plain data, made straight from the data.
 
@@ -341,11 +355,33 @@ class _Events:
         self.out: list[Event] = []
 
     def of(self, data: Any) -> list[Event]:
+        return self.made(lambda events: events.node(data, 0))
+
+    def made(self, make: Callable[[Events], object]) -> list[Event]:
+        """The stream of the one document whose events `make(self)` adds."""
         out = self.out
         out += [StreamStartEvent(), DocumentStartEvent(explicit=False)]
-        self.node(data, 0)
+        make(self)
         out += [DocumentEndEvent(explicit=False), StreamEndEvent()]
         return out
+
+    def block_starts(self) -> tuple[Event, Event]:
+        """The start events of a mapping and of a sequence in block style, as `collection`
+        adds them: for a `dump_made` caller adding its fixed mappings itself (each ends
+        with `MAPPING_END`, `SEQUENCE_END`), never in flow style (else PyYAML's way)."""
+        if self.flow_style is not False:
+            raise _Fallback
+        return _MAPPING_START[False], _SEQUENCE_START[False]
+
+    def plain(self, text: str) -> Event:
+        """The event `node` adds for a one-line string, for a caller to add itself."""
+        known = self.strings.get(text)
+        if known is not None:
+            return known
+        if "\n" in text:
+            raise ValueError(f"a one-line string, not {text!r}")
+        self.node(text, 0)
+        return self.out.pop()
 
     def node(self, value: Any, depth: int) -> bool:
         """Add the events of `value`; is it a plain scalar (what flow style asks)?"""
@@ -436,8 +472,8 @@ class _Events:
         return event
 
 
-_MAPPING_END = MappingEndEvent()
-_SEQUENCE_END = SequenceEndEvent()
+_MAPPING_END = MAPPING_END = MappingEndEvent()
+_SEQUENCE_END = SEQUENCE_END = SequenceEndEvent()
 # The emitter only reads events: every collection of a style can share one start event.
 _MAPPING_START = {
     flow: MappingStartEvent(None, _MAP, True, flow_style=flow) for flow in (False, True)

@@ -20,6 +20,7 @@ import json
 import math
 import os
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -495,11 +496,13 @@ _Dumper.add_representer(str, _represent_str)
 
 
 def dumps(data: CassetteData) -> str:
-    # The document is a temporary, made and dropped with the collector off (as the nodes
-    # fast_yaml makes of it): else its objects set it off and are walked by it.
+    # The bodies and events are temporaries, made and dropped with the collector off: else
+    # their objects set it off and are walked by it. The events are made straight from
+    # the interactions (`_cassette_events`); `to_document` only if fast_yaml falls back.
     with fast_yaml.collector_paused():
-        text = fast_yaml.dump(  # yaml.dump's very text, built faster (see fast_yaml)
-            to_document(data),
+        text = fast_yaml.dump_made(  # yaml.dump's very text, built faster (see fast_yaml)
+            lambda events: _cassette_events(events, data),
+            lambda: to_document(data),
             Dumper=_Dumper,
             sort_keys=False,
             allow_unicode=True,
@@ -507,6 +510,90 @@ def dumps(data: CassetteData) -> str:
             width=100,
         )
     return HEADER_COMMENT + text
+
+
+def _cassette_events(events: fast_yaml.Events, data: CassetteData) -> None:
+    """The events of `to_document(data)`, made without its dicts: the keys and mappings
+    every interaction has are added here, only what varies goes through `events.node`
+    (at the depth it has in the document: JSON too deep falls back alike)."""
+    node, out = events.node, events.out
+    mapping, sequence = events.block_starts()
+    top = to_document(replace(data, interactions=[]))
+    out.append(mapping)
+    for key, value in top.items():
+        if key != "interactions":
+            node(key, 1)
+            node(value, 1)
+    node("interactions", 1)
+    out.append(sequence)
+    # Alive until the events are made: `Events` tells a shared object by its `id`, which a
+    # body dropped earlier could hand on to a later one.
+    alive: list[Any] = [top]
+    keys = {key: events.plain(key) for key in _EVENT_KEYS}
+    for i in data.interactions:
+        _interaction_events(events, keys, i, alive)
+    out += (fast_yaml.SEQUENCE_END, fast_yaml.MAPPING_END)
+
+
+#: Every key `interaction_document` writes, in the order it writes them.
+_EVENT_KEYS: tuple[str, ...] = ("recorded_by", "request", "response", "schema_violations")
+_EVENT_KEYS += (*_REQUEST_KEYS, *_RESPONSE_KEYS)
+
+
+def _interaction_events(
+    events: fast_yaml.Events, keys: dict[str, Any], i: Interaction, alive: list[Any]
+) -> None:
+    """`events.node(interaction_document(i), 2)`, the keys' events added as they are."""
+    node, out = events.node, events.out
+    mapping, _ = events.block_starts()
+    out.append(mapping)
+    if i.recorded_by is not None:
+        out.append(keys["recorded_by"])
+        node(i.recorded_by, 3)
+    request, response = i.request, i.response
+    out += (keys["request"], mapping, keys["method"])
+    node(request.method, 4)
+    out.append(keys["uri"])
+    node(request.uri, 4)
+    _headers_and_body(events, keys, request.headers, request.body, alive)
+    out += (keys["response"], mapping, keys["status"])
+    node(response.status, 4)
+    out.append(keys["reason"])
+    node(response.reason, 4)
+    _headers_and_body(events, keys, response.headers, response.body, alive)
+    if i.schema_violations:
+        violations = list(i.schema_violations)
+        alive.append(violations)
+        out.append(keys["schema_violations"])
+        node(violations, 3)
+    out.append(fast_yaml.MAPPING_END)
+
+
+def _headers_and_body(
+    events: fast_yaml.Events,
+    keys: dict[str, Any],
+    headers: Headers,
+    body: bytes | None,
+    alive: list[Any],
+) -> None:
+    """The `headers:` and `body:` of a request or response, and the end of its mapping."""
+    node, out = events.node, events.out
+    mapping, _ = events.block_starts()
+    out += (keys["headers"], mapping)
+    for name, value in sorted(headers.items()):
+        node(name, 5)
+        node(value, 5)
+    out += (fast_yaml.MAPPING_END, keys["body"])
+    stored = body_to_yaml(body)
+    if stored is None:
+        node(None, 4)
+    else:
+        alive.append(stored)
+        ((kind, value),) = stored.items()
+        out += (mapping, events.plain(kind))
+        node(value, 5)
+        out.append(fast_yaml.MAPPING_END)
+    out.append(fast_yaml.MAPPING_END)
 
 
 def _position(text: str, offset: int) -> tuple[int, int]:

@@ -201,10 +201,16 @@ def _regions(chunk: bytes, min_length: int = 0) -> Iterator[tuple[str, tuple[int
     A base64 word is not decoded if what it gives would be dropped (`_kept`): the
     runs are found by length (`runs`), most words of a cassette never reach Python."""
     yield from _binary(chunk)
+    marked = runs.word_marks(chunk)
+    if not runs.has_word(marked) and not (b"=" in chunk and b"\n" in chunk):
+        # Nothing below can start: hex, base64 and wrapped base64 each need a run of
+        # `MIN_WORD` of the alphabet, quoted-printable a `=` ending a line. Most decoded
+        # layers (a base64 word's random-looking bytes) are so, and stop here.
+        return
     for start, end in runs.hex_runs(chunk):
         if (end - start) % 2 == 0:  # `_HEX`: whole runs of an even length
             yield "hex", (start, end), bytes.fromhex(chunk[start:end].decode("ascii"))
-    for start, end in runs.base64_words(chunk, _shortest_kept(min_length)):
+    for start, end in runs.base64_words(chunk, _shortest_kept(min_length), marked):
         token = chunk[start:end]
         if _HEX.fullmatch(token):
             continue  # read as hex above; as base64 it is noise

@@ -62,12 +62,25 @@ def hex_runs(chunk: bytes) -> Iterator[tuple[int, int]]:
     return runs(chunk.translate(_HEX_MARKS), MIN_HEX)
 
 
-def base64_words(chunk: bytes, size: int) -> list[tuple[int, int]]:
+def word_marks(chunk: bytes) -> bytes:
+    """`chunk` with each character of either base64 alphabet `_IN`, the rest `_OUT`."""
+    return chunk.translate(_WORD_MARKS)
+
+
+def has_word(marked: bytes) -> bool:
+    """Does `marked` (`word_marks`) hold a run of `MIN_WORD` or more? Every hex run,
+    base64 word and wrapped base64 line `layers` reads is one (hex digits are letters
+    and digits of base64's alphabet)."""
+    return _IN * MIN_WORD in marked
+
+
+def base64_words(chunk: bytes, size: int, marked: bytes | None = None) -> list[tuple[int, int]]:
     """(start, end) of the base64 words worth decoding, in order: a longest run of the
     alphabet with up to two `=` after it, if its run is at least `size` long (`size` >=
     `MIN_WORD`), or at least `MIN_WORD` long and starting as gzip's or zlib's base64
-    does (a short stream may inflate to a secret)."""
-    marked = chunk.translate(_WORD_MARKS)
+    does (a short stream may inflate to a secret). `marked`: `word_marks(chunk)`, if
+    the caller has it already."""
+    marked = word_marks(chunk) if marked is None else marked
     found = list(runs(marked, size))
     short = [
         (start, end)
