@@ -5,8 +5,8 @@ are added as events directly (`file._cassette_events`), and only what varies
 (values, headers, bodies) goes through `fast_yaml.Events`. The document is still
 what the text must be the YAML of: here every generated cassette is written both
 ways and compared, with scalars YAML 1.1 reads as something else, multi-line and
-binary bodies, list headers, a header list shared between interactions (an alias:
-PyYAML's own way) and JSON nested past fast_yaml's depth limit.
+binary bodies, list headers, a header list shared between interactions (written out in full:
+the loader refuses aliases) and JSON nested past fast_yaml's depth limit.
 """
 
 from __future__ import annotations
@@ -87,12 +87,24 @@ def _answer(body: bytes, headers: dict[str, Any] | None = None) -> Interaction:
     )
 
 
-def test_a_header_list_shared_by_two_interactions_is_written_as_pyyaml_writes_it() -> None:
+def test_a_header_list_shared_by_two_interactions_is_written_out_twice() -> None:
+    """No alias: the loader refuses anchors and aliases, so an alias would make the next
+    run refuse the cassette just saved. Shared or not, the same text, and it loads."""
     shared = ["a=1", "b=2"]
     data = CassetteData([_answer(b"{}", {"Set-Cookie": shared})] * 2, "stand-in")
+    unshared = CassetteData(
+        [
+            _answer(b"{}", {"Set-Cookie": list(shared)}),
+            _answer(b"{}", {"Set-Cookie": list(shared)}),
+        ],
+        "stand-in",
+    )
     text = cassette_file.dumps(data)
-    assert text == reference(data)
-    assert "&id001" in text  # PyYAML's alias: the shortcut left it to PyYAML
+    assert text == reference(data) == cassette_file.dumps(unshared)
+    assert "&" not in text
+    assert "*" not in text
+    loaded = cassette_file.loads(text, Path("shared.yaml"))
+    assert [i.request.headers for i in loaded.interactions] == [{"Set-Cookie": shared}] * 2
 
 
 def test_json_nested_past_the_depth_limit_is_written_as_pyyaml_writes_it() -> None:

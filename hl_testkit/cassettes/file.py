@@ -66,9 +66,19 @@ try:  # the C parser when PyYAML has it (several times faster); both are safe lo
 except ImportError:  # pragma: no cover - PyYAML built without libyaml
     from yaml import SafeLoader as _SafeLoaderBase  # type: ignore[assignment]
 
+
+def _no_alias(dumper: Any, data: Any) -> bool:
+    """Every value is written out in full: the loader refuses anchors and aliases, so a
+    list or dict two interactions share (e.g. one header value list) written as an
+    alias would make the next run refuse the cassette it just saved."""
+    return True
+
+
 # The C dumper when PyYAML has it; our own subclass, so that the representer
 # below does not leak into PyYAML's.
-_Dumper: Any = type("_Dumper", (getattr(yaml, "CSafeDumper", yaml.SafeDumper),), {})
+_Dumper: Any = type(
+    "_Dumper", (getattr(yaml, "CSafeDumper", yaml.SafeDumper),), {"ignore_aliases": _no_alias}
+)
 
 
 class _Loader(_SafeLoaderBase):
