@@ -41,6 +41,7 @@ import urllib3
 from requests.adapters import BaseAdapter, HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers, select_proxy
+from urllib3._collections import HTTPHeaderDict
 from urllib3.exceptions import ProtocolError, ReadTimeoutError
 
 from hl_testkit.cassettes import canonical, matching
@@ -177,7 +178,7 @@ def _as_urllib3_sees_it(
     decode."""
     return urllib3.HTTPResponse(
         body=io.BytesIO(answer["body"]["string"]),
-        headers=canonical.header_pairs(answer["headers"]),  # type: ignore[arg-type]  # urllib3 takes pairs (repeats kept)
+        headers=header_dict(answer["headers"]),
         status=raw.status,
         reason=raw.reason,
         version=raw.version,
@@ -186,3 +187,22 @@ def _as_urllib3_sees_it(
         original_response=raw._original_response,  # type: ignore[attr-defined]  # requests reads cookies from its msg
         request_method=method,
     )
+
+
+def header_dict(headers: Mapping[str, list[str]]) -> HTTPHeaderDict:
+    """`HTTPHeaderDict(canonical.header_pairs(headers))`, what urllib3 makes of vcrpy's
+    answer, filled a name at a time rather than `add`ed a value at a time (a method call
+    each): urllib3 keeps, by lowercased name, [the first spelling, *every value].
+    `tests/test_record_adapter.py` holds it to urllib3's own construction."""
+    out = HTTPHeaderDict()
+    container: dict[str, list[str]] = out._container  # type: ignore[attr-defined]
+    for name, values in headers.items():
+        lower = name.lower()
+        if lower == "transfer-encoding" or not values:  # pairs: none from an empty list
+            continue
+        kept = container.get(lower)
+        if kept is None:
+            container[lower] = [name, *values]
+        else:
+            kept.extend(values)
+    return out

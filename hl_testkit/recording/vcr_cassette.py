@@ -271,8 +271,27 @@ def recorded_interaction(
 
 
 def serialize_headers(response: Any) -> dict[str, list[str]]:
-    """An http.client response's headers as vcrpy's stub records them (same order)."""
-    return vcr_stubs.serialize_headers(response)  # type: ignore[no-any-return]
+    """An http.client response's headers as vcrpy's stub records them (same order).
+
+    vcrpy's `serialize_headers` asks the message for each distinct name's values
+    (`get_all`, which lowercases every header's name again); here the message's
+    `items()` (the same values, as `get_all` parses them) are read once and grouped by
+    lowercased name. vcrpy's order is a set's of the names (`set(message.keys())`): the
+    same set, built from the same names in the same order, iterates the same way.
+    `tests/test_record_adapter.py` holds it to vcrpy's."""
+    message = response.msg
+    if message is None:  # not an http.client response: vcrpy's own way
+        return vcr_stubs.serialize_headers(response)  # type: ignore[no-any-return]
+    items = message.items()
+    grouped: dict[str, list[str]] = {}
+    for name, value in items:
+        lower = name.lower()
+        if lower in grouped:
+            grouped[lower].append(value)
+        else:
+            grouped[lower] = [value]
+    # Each distinct spelling gets every value of its name (vcrpy's `get_all` ignores case).
+    return {name: list(grouped[name.lower()]) for name in set(name for name, _ in items)}
 
 
 def stepped_out() -> contextlib.AbstractContextManager[None]:
