@@ -244,3 +244,17 @@ def test_a_secret_in_every_encoding_in_every_part_is_scrubbed() -> None:
             exchange.response.headers["Content-Encoding"] = "gzip"
             for _ in range(2):
                 assert not _leaks(scrub.scrub_interaction(exchange, SECRETS), SECRETS), (form, name)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_interactions(), st.sampled_from(_RULES))
+def test_a_body_scrubbed_for_the_key_is_the_body_scrubbed_here(
+    interaction: Interaction, rules: ScrubRules
+) -> None:
+    # The record adapter hands `scrub_interaction` the request body `Recording.key_and_uri`
+    # scrubbed for the key (`scrub_body`, the request's own headers): the same interaction.
+    request = interaction.request
+    clean_body = scrub.scrub_body(request.body, request.headers, SECRETS, rules)
+    assert scrub.scrub_interaction(interaction, SECRETS, rules, clean_body=clean_body) == (
+        reference_scrub_interaction(interaction, SECRETS, rules)
+    )

@@ -81,7 +81,9 @@ class RecordAdapter(HTTPAdapter):
         recording.refuse_outside_base(method, uri)
         headers = plain_headers(request.headers)
         # Headers only decode a body (`key_of`): none, none needed.
-        key, stored_uri = recording.key_and_uri(method, uri, body, headers if body else {})
+        key, stored_uri, stored_body = recording.key_and_uri(
+            method, uri, body, headers if body else {}
+        )
         if recording.record_mode not in ("all", "rewrite"):
             interaction = recording.take(key)
             if interaction is not None:
@@ -98,7 +100,7 @@ class RecordAdapter(HTTPAdapter):
             }
         recording.recorded.append(
             vcr_cassette.recorded_interaction(
-                recording, method, uri, headers, body, answer, stored_uri
+                recording, method, uri, headers, body, answer, (stored_uri, stored_body)
             )
         )
         # HTTPAdapter's own Response, as `build_response` makes it of what urllib3 makes of

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import enum
 import gzip
 import importlib
 import json
@@ -530,18 +531,30 @@ def _context(secrets: Iterable[Secret], rules: ScrubRules) -> _Context:
 # -- scrubbing ----------------------------------------------------------------------
 
 
+class NotGiven(enum.Enum):
+    """The type of `NOT_GIVEN`: no value passed (None is a value: no body)."""
+
+    NOT_GIVEN = enum.auto()
+
+
+NOT_GIVEN = NotGiven.NOT_GIVEN
+
+
 def scrub_interaction(
     interaction: Interaction,
     secrets: Iterable[Secret],
     rules: ScrubRules = DEFAULT_RULES,
     uri_scrubbed: bool = False,
+    clean_body: bytes | NotGiven | None = NOT_GIVEN,
 ) -> Interaction:
     """A scrubbed copy of `interaction`; the original is left alone.
 
     `uri_scrubbed`: the request's URI is `scrub_uri`'s already, with these secrets and
     rules (a recording's, from the request's key), and is kept as it is: scrubbed
     once, as it would be here (scrubbing twice is not always the same: a placeholder
-    may hold a secret's text).
+    may hold a secret's text). `clean_body`, likewise: the request body as `scrub_body`
+    made it of this body with these secrets and rules, and the request's own
+    Content-Encoding and Content-Type.
 
     Compressed bodies are stored decoded (Content-Encoding removed), and
     Content-Length is dropped wherever the body changed. Raises `ScrubError`
@@ -554,7 +567,7 @@ def scrub_interaction(
         method=req.method,
         uri=req.uri if uri_scrubbed else _scrub_uri(req.uri, ctx),
         headers={},
-        body=_scrub_body(req.body, req.headers, ctx),
+        body=_scrub_body(req.body, req.headers, ctx) if clean_body is NOT_GIVEN else clean_body,
     )
     request.headers = _scrub_headers(req.headers, req.body != request.body, ctx)
     response = RecordedResponse(
