@@ -284,6 +284,10 @@ def serialize_headers(response: Any) -> dict[str, list[str]]:
     if message is None:  # not an http.client response: vcrpy's own way
         return vcr_stubs.serialize_headers(response)  # type: ignore[no-any-return]
     items = message.items()
+    names = [name for name, _ in items]
+    if len({name.lower() for name in names}) == len(names):  # the usual: no name twice
+        values = dict(items)
+        return {name: [values[name]] for name in set(names)}
     grouped: dict[str, list[str]] = {}
     for name, value in items:
         lower = name.lower()
@@ -292,7 +296,7 @@ def serialize_headers(response: Any) -> dict[str, list[str]]:
         else:
             grouped[lower] = [value]
     # Each distinct spelling gets every value of its name (vcrpy's `get_all` ignores case).
-    return {name: list(grouped[name.lower()]) for name in set(name for name, _ in items)}
+    return {name: list(grouped[name.lower()]) for name in set(names)}
 
 
 def stepped_out() -> contextlib.AbstractContextManager[None]:
