@@ -38,6 +38,7 @@ from hl_testkit.recording import unreachable, vcr_cassette
 from hl_testkit.recording.record_adapter import (
     RecordAdapter,
     _split_stub_uri,
+    case_insensitive,
     header_dict,
     plain_headers,
     stub_origin,
@@ -218,6 +219,12 @@ def test_header_dict_is_what_urllib3_makes_of_the_pairs(
     assert mine._container == theirs._container  # type: ignore[attr-defined]
     assert list(mine.items()) == list(theirs.items())  # type: ignore[no-untyped-call]
     assert list(mine.iteritems()) == list(theirs.iteritems())  # type: ignore[no-untyped-call]
+    # And what requests makes of it (`build_response`), down to its store.
+    made = case_insensitive(mine)
+    expected = CaseInsensitiveDict(theirs)
+    assert type(made._store) is type(expected._store)  # type: ignore[attr-defined]
+    assert list(made._store.items()) == list(expected._store.items())  # type: ignore[attr-defined]
+    assert list(made.items()) == list(expected.items())
 
 
 _ORIGINS = st.sampled_from(

@@ -32,6 +32,7 @@ proves both paths write the same cassette and give the same results.
 from __future__ import annotations
 
 import io
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -107,7 +108,7 @@ class RecordAdapter(HTTPAdapter):
         # vcrpy's answer: the same status, reason, URL and cookies (read from the same
         # original response); only the raw answer, its headers and their encoding change.
         response.raw = _as_urllib3_sees_it(answer, raw, method)
-        response.headers = CaseInsensitiveDict(response.raw.headers)
+        response.headers = case_insensitive(response.raw.headers)
         response.encoding = get_encoding_from_headers(response.headers)  # type: ignore[no-untyped-call]
         return response
 
@@ -207,4 +208,17 @@ def header_dict(headers: Mapping[str, list[str]]) -> HTTPHeaderDict:
             container[lower] = [name, *values]
         else:
             kept.extend(values)
+    return out
+
+
+def case_insensitive(headers: HTTPHeaderDict) -> CaseInsensitiveDict[str]:
+    """`CaseInsensitiveDict(headers)`, as requests' `build_response` makes it, filled from
+    urllib3's container in one pass (by lowercased name: the first spelling, the values
+    joined by ", ") rather than through the Mapping protocol, a lookup and a join per
+    name. `tests/test_record_adapter.py` holds it to requests' own construction."""
+    out: CaseInsensitiveDict[str] = CaseInsensitiveDict()
+    container: dict[str, list[str]] = headers._container  # type: ignore[attr-defined]
+    out._store = OrderedDict(  # type: ignore[attr-defined]
+        (lower, (values[0], ", ".join(values[1:]))) for lower, values in container.items()
+    )
     return out
