@@ -258,3 +258,16 @@ def test_a_body_scrubbed_for_the_key_is_the_body_scrubbed_here(
     assert scrub.scrub_interaction(interaction, SECRETS, rules, clean_body=clean_body) == (
         reference_scrub_interaction(interaction, SECRETS, rules)
     )
+
+
+def test_what_the_context_remembers_is_never_shown() -> None:
+    """The remembered header values are raw (a secret among them): a context shown in a
+    traceback's locals shows none of them."""
+    exchange = Interaction(
+        RecordedRequest("GET", "https://api.humanloop.com/v4/x", {"X-Api-Key": KEY}, None),
+        RecordedResponse(200, "OK", {"X-Note": f"k={OTHER}"}, b""),
+    )
+    scrub.scrub_interaction(exchange, SECRETS)
+    ctx = scrub._context(SECRETS, scrub.DEFAULT_RULES)
+    assert ("X-Api-Key", KEY) in ctx.header_values  # remembered, so the repr is tested
+    assert not scrub.find_leaks(repr(ctx), SECRETS)

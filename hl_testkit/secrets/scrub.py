@@ -474,7 +474,9 @@ class _Context:
     #: (header name, value) → (lowercased name, `_scrub_header_value`'s result): a pure
     #: function of these and the context, and every recorded exchange repeats the same
     #: few headers (`Accept`, `Content-Type: application/json`).
-    header_values: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+    #: repr=False: the raw values may hold a secret, and a context may be shown in a
+    #: traceback's locals.
+    header_values: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict, repr=False)
 
     def header_value(self, name: str, value: str) -> tuple[str, str]:
         """(name lowercased, the value scrubbed), each pair worked out once."""
