@@ -152,3 +152,21 @@ def test_request_keys_equal_exactly_when_the_requests_match() -> None:
     assert all(other != one for other in others)
     assert len({one, *others}) == 6
     assert one.describe() == "GET /sessions?a=1&b=2"
+
+
+_REQUEST_HEADER_NAMES = st.sampled_from(
+    ["Accept", "accept", "Content-Type", "CONTENT-TYPE", "Content-Encoding", "content-encoding",
+     "X-A", "User-Agent"]
+)  # fmt: skip
+
+
+@settings(max_examples=200)
+@given(st.dictionaries(_REQUEST_HEADER_NAMES, st.text(max_size=3) | st.lists(st.text(max_size=2))))
+def test_request_headers_and_is_request_headers_and_a_second_pass(
+    headers: dict[str, str | list[str]],
+) -> None:
+    # One pass gives what recorded_interaction took two for: the kept headers, then every
+    # Content-Encoding (any case) as str, in order.
+    kept, found = canonical.request_headers_and(headers, "content-encoding")
+    assert list(kept.items()) == list(canonical.request_headers(headers).items())
+    assert found == [(k, str(v)) for k, v in headers.items() if k.lower() == "content-encoding"]

@@ -11,6 +11,8 @@ once through the adapter, and compares everything a test or the plugin can see.
 from __future__ import annotations
 
 import base64
+import http.client
+import io
 import json
 import re
 import socket
@@ -23,16 +25,21 @@ from urllib.parse import quote
 import pytest
 import requests
 import trustme
+import vcr.stubs as vcr_stubs
 from hypothesis import given
 from hypothesis import strategies as st
 from requests.structures import CaseInsensitiveDict
+from urllib3._collections import HTTPHeaderDict
 
+from hl_testkit.cassettes import canonical
 from hl_testkit.client import SessionsClient
 from hl_testkit.errors import ApiBoundaryError, ApiException
-from hl_testkit.recording import unreachable
+from hl_testkit.recording import unreachable, vcr_cassette
 from hl_testkit.recording.record_adapter import (
     RecordAdapter,
     _split_stub_uri,
+    case_insensitive,
+    header_dict,
     plain_headers,
     stub_origin,
     stub_uri,
@@ -163,6 +170,61 @@ def test_plain_headers_are_what_dict_makes_of_them(ops: list[tuple[bool, str, st
     made = plain_headers(headers)
     assert list(made.items()) == list(dict(headers).items())
     assert list(plain_headers(dict(headers)).items()) == list(made.items())
+
+
+class _Bytes:
+    """A socket that holds one answer: `http.client` reads it through `makefile`."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def makefile(self, mode: str) -> io.BufferedReader:
+        return io.BufferedReader(io.BytesIO(self.data))
+
+
+def _answer(headers: list[tuple[str, str]]) -> http.client.HTTPResponse:
+    """A real `http.client` response with these header lines, in this order."""
+    lines = "".join(f"{name}: {value}\r\n" for name, value in headers)
+    raw = f"HTTP/1.1 200 OK\r\n{lines}Content-Length: 0\r\n\r\n".encode("latin-1")
+    response = http.client.HTTPResponse(_Bytes(raw))  # type: ignore[arg-type]
+    response.begin()
+    return response
+
+
+_HEADER_NAMES = st.sampled_from(
+    ["Content-Type", "content-type", "Set-Cookie", "set-cookie", "SET-COOKIE", "X-A", "x-a",
+     "Transfer-Encoding", "Vary", "X-\u00e9"]
+)  # fmt: skip
+_HEADER_VALUES = st.text(alphabet="abc ,;=\u00e9\u00ff", max_size=6).map(str.strip)
+
+
+@given(st.lists(st.tuples(_HEADER_NAMES, _HEADER_VALUES), max_size=10))
+def test_serialize_headers_is_vcrpys(headers: list[tuple[str, str]]) -> None:
+    # The same names in the same order (a set's), each spelling with every value of its
+    # name in any case, repeats kept: what vcrpy's stub records, from one read.
+    response = _answer(headers)
+    mine = vcr_cassette.serialize_headers(response)
+    theirs = vcr_stubs.serialize_headers(response)
+    assert list(mine.items()) == list(theirs.items())
+
+
+@given(st.lists(st.tuples(_HEADER_NAMES, st.lists(_HEADER_VALUES, max_size=3)), max_size=8))
+def test_header_dict_is_what_urllib3_makes_of_the_pairs(
+    headers: list[tuple[str, list[str]]],
+) -> None:
+    # Filled a name at a time: urllib3's own dict of the pairs, down to its container.
+    answer = dict(headers)
+    mine = header_dict(answer)
+    theirs = HTTPHeaderDict(canonical.header_pairs(answer))
+    assert mine._container == theirs._container  # type: ignore[attr-defined]
+    assert list(mine.items()) == list(theirs.items())  # type: ignore[no-untyped-call]
+    assert list(mine.iteritems()) == list(theirs.iteritems())  # type: ignore[no-untyped-call]
+    # And what requests makes of it (`build_response`), down to its store.
+    made = case_insensitive(mine)
+    expected = CaseInsensitiveDict(theirs)
+    assert type(made._store) is type(expected._store)  # type: ignore[attr-defined]
+    assert list(made._store.items()) == list(expected._store.items())  # type: ignore[attr-defined]
+    assert list(made.items()) == list(expected.items())
 
 
 _ORIGINS = st.sampled_from(

@@ -169,11 +169,23 @@ def response_headers(raw: Mapping[str, Iterable[str] | str]) -> Headers:
 
 
 def request_headers(raw: Mapping[str, object]) -> Headers:
+    return request_headers_and(raw, "")[0]
+
+
+def request_headers_and(
+    raw: Mapping[str, object], also: str
+) -> tuple[Headers, list[tuple[str, str]]]:
+    """`request_headers(raw)`, and in the same pass every (name, `str` of its value) of
+    the headers named `also` (lowercase; "": none) in their order."""
     kept: Headers = {}
+    found: list[tuple[str, str]] = []
     for name, value in raw.items():
-        if name.lower() in KEPT_REQUEST_HEADERS:
+        lower = name.lower()
+        if lower in KEPT_REQUEST_HEADERS:
             kept[name] = value if isinstance(value, str) else ", ".join(map(str, value))  # type: ignore[call-overload]
-    return kept
+        elif lower == also:
+            found.append((name, str(value)))
+    return kept, found
 
 
 def replay_headers(headers: Headers, body: bytes) -> dict[str, list[str]]:

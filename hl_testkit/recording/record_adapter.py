@@ -32,6 +32,7 @@ proves both paths write the same cassette and give the same results.
 from __future__ import annotations
 
 import io
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -41,6 +42,7 @@ import urllib3
 from requests.adapters import BaseAdapter, HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers, select_proxy
+from urllib3._collections import HTTPHeaderDict
 from urllib3.exceptions import ProtocolError, ReadTimeoutError
 
 from hl_testkit.cassettes import canonical, matching
@@ -80,7 +82,9 @@ class RecordAdapter(HTTPAdapter):
         recording.refuse_outside_base(method, uri)
         headers = plain_headers(request.headers)
         # Headers only decode a body (`key_of`): none, none needed.
-        key, stored_uri = recording.key_and_uri(method, uri, body, headers if body else {})
+        key, stored_uri, stored_body = recording.key_and_uri(
+            method, uri, body, headers if body else {}
+        )
         if recording.record_mode not in ("all", "rewrite"):
             interaction = recording.take(key)
             if interaction is not None:
@@ -97,14 +101,14 @@ class RecordAdapter(HTTPAdapter):
             }
         recording.recorded.append(
             vcr_cassette.recorded_interaction(
-                recording, method, uri, headers, body, answer, stored_uri
+                recording, method, uri, headers, body, answer, (stored_uri, stored_body)
             )
         )
         # HTTPAdapter's own Response, as `build_response` makes it of what urllib3 makes of
         # vcrpy's answer: the same status, reason, URL and cookies (read from the same
         # original response); only the raw answer, its headers and their encoding change.
         response.raw = _as_urllib3_sees_it(answer, raw, method)
-        response.headers = CaseInsensitiveDict(response.raw.headers)
+        response.headers = case_insensitive(response.raw.headers)
         response.encoding = get_encoding_from_headers(response.headers)  # type: ignore[no-untyped-call]
         return response
 
@@ -177,7 +181,7 @@ def _as_urllib3_sees_it(
     decode."""
     return urllib3.HTTPResponse(
         body=io.BytesIO(answer["body"]["string"]),
-        headers=canonical.header_pairs(answer["headers"]),  # type: ignore[arg-type]  # urllib3 takes pairs (repeats kept)
+        headers=header_dict(answer["headers"]),
         status=raw.status,
         reason=raw.reason,
         version=raw.version,
@@ -186,3 +190,35 @@ def _as_urllib3_sees_it(
         original_response=raw._original_response,  # type: ignore[attr-defined]  # requests reads cookies from its msg
         request_method=method,
     )
+
+
+def header_dict(headers: Mapping[str, list[str]]) -> HTTPHeaderDict:
+    """`HTTPHeaderDict(canonical.header_pairs(headers))`, what urllib3 makes of vcrpy's
+    answer, filled a name at a time rather than `add`ed a value at a time (a method call
+    each): urllib3 keeps, by lowercased name, [the first spelling, *every value].
+    `tests/test_record_adapter.py` holds it to urllib3's own construction."""
+    out = HTTPHeaderDict()
+    container: dict[str, list[str]] = out._container  # type: ignore[attr-defined]
+    for name, values in headers.items():
+        lower = name.lower()
+        if lower == "transfer-encoding" or not values:  # pairs: none from an empty list
+            continue
+        kept = container.get(lower)
+        if kept is None:
+            container[lower] = [name, *values]
+        else:
+            kept.extend(values)
+    return out
+
+
+def case_insensitive(headers: HTTPHeaderDict) -> CaseInsensitiveDict[str]:
+    """`CaseInsensitiveDict(headers)`, as requests' `build_response` makes it, filled from
+    urllib3's container in one pass (by lowercased name: the first spelling, the values
+    joined by ", ") rather than through the Mapping protocol, a lookup and a join per
+    name. `tests/test_record_adapter.py` holds it to requests' own construction."""
+    out: CaseInsensitiveDict[str] = CaseInsensitiveDict()
+    container: dict[str, list[str]] = headers._container  # type: ignore[attr-defined]
+    out._store = OrderedDict(  # type: ignore[attr-defined]
+        (lower, (values[0], ", ".join(values[1:]))) for lower, values in container.items()
+    )
+    return out

@@ -148,9 +148,10 @@ class Recording:
 
     def key_and_uri(
         self, method: str, uri: str, body: bytes | str | None, headers: Headers
-    ) -> tuple[matching.RequestKey, str]:
-        """`key_of`, and the URI as it is stored (canonical, scrubbed) that the key is
-        made of: a recording passes it on to `clean` rather than scrub it again."""
+    ) -> tuple[matching.RequestKey, str, bytes | None]:
+        """`key_of`, and the URI and body as they are stored (canonical, scrubbed) that
+        the key is made of: a recording passes them on to `clean` rather than scrub them
+        again."""
         stored_uri = scrub.scrub_uri(
             canonical.canonical_uri(uri, self.base_url), self.secrets, self.rules
         )
@@ -158,7 +159,7 @@ class Recording:
         # (None or empty) has no key body either: no scrubbing to do.
         clean_body = scrub.scrub_body(body, headers, self.secrets, self.rules) if body else None
         key = matching.request_key(method, stored_uri, clean_body, canonical.api_prefix(stored_uri))
-        return key, stored_uri
+        return key, stored_uri, clean_body
 
     def refuse_outside_base(self, method: str, uri: str) -> None:
         """A request to the API's host must stay under its base path: else refused, unsent."""
@@ -192,10 +193,18 @@ class Recording:
         self.misses.append(message)
         return ApiBoundaryError(message)
 
-    def clean(self, interaction: Interaction, uri_scrubbed: bool = False) -> Interaction:
+    def clean(
+        self,
+        interaction: Interaction,
+        uri_scrubbed: bool = False,
+        clean_body: bytes | scrub.NotGiven | None = scrub.NOT_GIVEN,
+    ) -> Interaction:
         """Scrubbed of every secret, before it is kept anywhere (its URI left as it is
-        when `uri_scrubbed`: made by `key_and_uri` from the same URI)."""
-        return scrub.scrub_interaction(interaction, self.secrets, self.rules, uri_scrubbed)
+        when `uri_scrubbed`, its request body `clean_body` when given: made by
+        `key_and_uri` from the same URI and body)."""
+        return scrub.scrub_interaction(
+            interaction, self.secrets, self.rules, uri_scrubbed, clean_body
+        )
 
     def take(self, key: matching.RequestKey) -> Interaction | None:
         """The next unplayed recorded answer to `key`, in recorded order."""

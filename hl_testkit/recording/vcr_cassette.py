@@ -82,6 +82,7 @@ from vcr.record_mode import RecordMode
 from hl_testkit.cassettes import canonical, matching
 from hl_testkit.cassettes.model import Interaction, RecordedRequest, RecordedResponse
 from hl_testkit.recording import requests_replay
+from hl_testkit.secrets import scrub
 
 if TYPE_CHECKING:
     from hl_testkit.recording.recorder import Recording
@@ -234,18 +235,17 @@ def recorded_interaction(
     headers: Any,
     body: bytes | str | None,
     response: dict[str, Any],
-    stored_uri: str | None = None,
+    stored: tuple[str, bytes | None] | None = None,
 ) -> Interaction:
     """An exchange as it is kept (scrubbed): `response` in vcrpy's form (status, headers
     as lists, body). Shared by vcrpy's path and the `sessions` client's record adapter,
-    which passes `stored_uri`, `uri` as `Recording.key_and_uri` stored it (not scrubbed
-    again)."""
-    request_headers = canonical.request_headers(headers)
-    # Kept for `clean` alone, which decodes the body by it (as `key_of` does) and then
-    # drops it: without it a gzip request body would be stored compressed, unscrubbed.
-    request_headers.update(
-        (name, str(value)) for name, value in headers.items() if name.lower() == "content-encoding"
-    )
+    which passes `stored`: the URI and body as `Recording.key_and_uri` stored them for
+    the request's key (not scrubbed again)."""
+    request_headers, encodings = canonical.request_headers_and(headers, "content-encoding")
+    # The Content-Encoding is kept for `clean` alone, which decodes the body by it (as
+    # `key_of` does) and then drops it: without it a gzip request body would be stored
+    # compressed, unscrubbed.
+    request_headers.update(encodings)
     answer = response["body"]["string"]
     return recording.clean(
         Interaction(
@@ -253,8 +253,8 @@ def recorded_interaction(
                 method=method.upper(),
                 uri=(
                     canonical.canonical_uri(uri, recording.base_url)
-                    if stored_uri is None
-                    else stored_uri
+                    if stored is None
+                    else stored[0]
                 ),
                 headers=request_headers,
                 body=body.encode("utf-8") if isinstance(body, str) else body,
@@ -266,13 +266,37 @@ def recorded_interaction(
                 body=answer.encode("utf-8") if isinstance(answer, str) else bytes(answer or b""),
             ),
         ),
-        uri_scrubbed=stored_uri is not None,
+        uri_scrubbed=stored is not None,
+        clean_body=scrub.NOT_GIVEN if stored is None else stored[1],
     )
 
 
 def serialize_headers(response: Any) -> dict[str, list[str]]:
-    """An http.client response's headers as vcrpy's stub records them (same order)."""
-    return vcr_stubs.serialize_headers(response)  # type: ignore[no-any-return]
+    """An http.client response's headers as vcrpy's stub records them (same order).
+
+    vcrpy's `serialize_headers` asks the message for each distinct name's values
+    (`get_all`, which lowercases every header's name again); here the message's
+    `items()` (the same values, as `get_all` parses them) are read once and grouped by
+    lowercased name. vcrpy's order is a set's of the names (`set(message.keys())`): the
+    same set, built from the same names in the same order, iterates the same way.
+    `tests/test_record_adapter.py` holds it to vcrpy's."""
+    message = response.msg
+    if message is None:  # not an http.client response: vcrpy's own way
+        return vcr_stubs.serialize_headers(response)  # type: ignore[no-any-return]
+    items = message.items()
+    names = [name for name, _ in items]
+    if len({name.lower() for name in names}) == len(names):  # the usual: no name twice
+        values = dict(items)
+        return {name: [values[name]] for name in set(names)}
+    grouped: dict[str, list[str]] = {}
+    for name, value in items:
+        lower = name.lower()
+        if lower in grouped:
+            grouped[lower].append(value)
+        else:
+            grouped[lower] = [value]
+    # Each distinct spelling gets every value of its name (vcrpy's `get_all` ignores case).
+    return {name: list(grouped[name.lower()]) for name in set(names)}
 
 
 def stepped_out() -> contextlib.AbstractContextManager[None]:
