@@ -346,7 +346,9 @@ class Events:
         # A bool (or None: by content), as the shared start events' are.
         self.flow_style = None if flow_style is None else bool(flow_style)
         self.block_multiline = block_multiline
-        self.seen: set[int] = set()  # a mapping or list met twice would become an alias
+        # A mapping or list met twice would become an alias; a dumper that writes none
+        # (hl-testkit's) writes it out again: nothing to track.
+        self.seen: set[int] | None = None if _never_aliases(Dumper) else set()
         #: One event per distinct scalar, (tag, text, style) → event: the emitter only reads
         #: events, and a cassette repeats its keys and many values thousands of times.
         self.events: dict[tuple[str, str, str | None], ScalarEvent] = {}
@@ -411,9 +413,11 @@ class Events:
         return True
 
     def collection(self, value: dict[Any, Any] | list[Any], depth: int) -> None:
-        if depth > _MAX_DEPTH or id(value) in self.seen:
+        seen = self.seen
+        if depth > _MAX_DEPTH or (seen is not None and id(value) in seen):
             raise _Fallback
-        self.seen.add(id(value))
+        if seen is not None:
+            seen.add(id(value))
         out, node = self.out, self.node
         at = len(out)
         out.append(_SEQUENCE_END)  # its start, once its flow style is known
@@ -481,6 +485,16 @@ _MAPPING_START = {
 _SEQUENCE_START = {
     flow: SequenceStartEvent(None, _SEQ, True, flow_style=flow) for flow in (False, True)
 }
+
+
+def _never_aliases(Dumper: Any) -> bool:
+    """Does `Dumper` write every list and dict out in full (`ignore_aliases` true of
+    them, whatever else)? Representers' `ignore_aliases` read only the data."""
+    try:
+        empties: tuple[list[Any], dict[Any, Any]] = ([], {})
+        return all(Dumper.ignore_aliases(None, empty) for empty in empties)
+    except Exception:  # one that reads its own state: track, as PyYAML would alias
+        return False
 
 
 class _Implicit:

@@ -536,12 +536,9 @@ def _cassette_events(events: fast_yaml.Events, data: CassetteData) -> None:
             node(value, 1)
     node("interactions", 1)
     out.append(sequence)
-    # Alive until the events are made: `Events` tells a shared object by its `id`, which a
-    # body dropped earlier could hand on to a later one.
-    alive: list[Any] = [top]
     keys = {key: events.plain(key) for key in _EVENT_KEYS}
     for i in data.interactions:
-        _interaction_events(events, keys, i, alive)
+        _interaction_events(events, keys, i)
     out += (fast_yaml.SEQUENCE_END, fast_yaml.MAPPING_END)
 
 
@@ -550,9 +547,7 @@ _EVENT_KEYS: tuple[str, ...] = ("recorded_by", "request", "response", "schema_vi
 _EVENT_KEYS += (*_REQUEST_KEYS, *_RESPONSE_KEYS)
 
 
-def _interaction_events(
-    events: fast_yaml.Events, keys: dict[str, Any], i: Interaction, alive: list[Any]
-) -> None:
+def _interaction_events(events: fast_yaml.Events, keys: dict[str, Any], i: Interaction) -> None:
     """`events.node(interaction_document(i), 2)`, the keys' events added as they are."""
     node, out = events.node, events.out
     mapping, _ = events.block_starts()
@@ -565,17 +560,15 @@ def _interaction_events(
     node(request.method, 4)
     out.append(keys["uri"])
     node(request.uri, 4)
-    _headers_and_body(events, keys, request.headers, request.body, alive)
+    _headers_and_body(events, keys, request.headers, request.body)
     out += (keys["response"], mapping, keys["status"])
     node(response.status, 4)
     out.append(keys["reason"])
     node(response.reason, 4)
-    _headers_and_body(events, keys, response.headers, response.body, alive)
+    _headers_and_body(events, keys, response.headers, response.body)
     if i.schema_violations:
-        violations = list(i.schema_violations)
-        alive.append(violations)
         out.append(keys["schema_violations"])
-        node(violations, 3)
+        node(list(i.schema_violations), 3)
     out.append(fast_yaml.MAPPING_END)
 
 
@@ -584,7 +577,6 @@ def _headers_and_body(
     keys: dict[str, Any],
     headers: Headers,
     body: bytes | None,
-    alive: list[Any],
 ) -> None:
     """The `headers:` and `body:` of a request or response, and the end of its mapping."""
     node, out = events.node, events.out
@@ -598,7 +590,6 @@ def _headers_and_body(
     if stored is None:
         node(None, 4)
     else:
-        alive.append(stored)
         ((kind, value),) = stored.items()
         out += (mapping, events.plain(kind))
         node(value, 5)
