@@ -31,7 +31,6 @@ from hypothesis import strategies as st
 from requests.structures import CaseInsensitiveDict
 from urllib3._collections import HTTPHeaderDict
 
-from hl_testkit.cassettes import canonical
 from hl_testkit.client import SessionsClient
 from hl_testkit.errors import ApiBoundaryError, ApiException
 from hl_testkit.recording import unreachable, vcr_cassette
@@ -47,6 +46,7 @@ from hl_testkit.recording.record_adapter import (
 from hl_testkit.recording.recorder import CassetteMissError, LeakError, Recording, activated
 from hl_testkit.secrets import scrub
 from hl_testkit.standin import DEMO_PROJECT_ID, StandinServer
+from tests.test_matching import header_pairs
 from tests.test_sessions_replay import _failures, _summary
 from tests.varied_api import varied_api
 
@@ -215,7 +215,7 @@ def test_header_dict_is_what_urllib3_makes_of_the_pairs(
     # Filled a name at a time: urllib3's own dict of the pairs, down to its container.
     answer = dict(headers)
     mine = header_dict(answer)
-    theirs = HTTPHeaderDict(canonical.header_pairs(answer))
+    theirs = HTTPHeaderDict(header_pairs(answer))
     assert mine._container == theirs._container  # type: ignore[attr-defined]
     assert list(mine.items()) == list(theirs.items())  # type: ignore[no-untyped-call]
     assert list(mine.iteritems()) == list(theirs.iteritems())  # type: ignore[no-untyped-call]

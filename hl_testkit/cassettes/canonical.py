@@ -168,15 +168,12 @@ def response_headers(raw: Mapping[str, Iterable[str] | str]) -> Headers:
     return kept
 
 
-def request_headers(raw: Mapping[str, object]) -> Headers:
-    return request_headers_and(raw, "")[0]
-
-
 def request_headers_and(
     raw: Mapping[str, object], also: str
 ) -> tuple[Headers, list[tuple[str, str]]]:
-    """`request_headers(raw)`, and in the same pass every (name, `str` of its value) of
-    the headers named `also` (lowercase; "": none) in their order."""
+    """The request headers a cassette keeps (`KEPT_REQUEST_HEADERS`, a list of values
+    joined by ", "), and in the same pass every (name, `str` of its value) of the
+    headers named `also` (lowercase) in their order."""
     kept: Headers = {}
     found: list[tuple[str, str]] = []
     for name, value in raw.items():
@@ -195,20 +192,11 @@ def replay_headers(headers: Headers, body: bytes) -> dict[str, list[str]]:
     return out
 
 
-def header_pairs(headers: Mapping[str, Iterable[str]]) -> list[tuple[str, str]]:
-    """What urllib3 gets from vcrpy's answer with `headers` (name → values): every value
-    in order, Transfer-Encoding dropped (vcrpy's body is whole, no longer chunked)."""
-    return [
-        (name, value)
-        for name, values in headers.items()
-        if name.lower() != "transfer-encoding"
-        for value in values
-    ]
-
-
 def replay_pairs(headers: Headers, body: bytes) -> list[tuple[str, str]]:
-    """`header_pairs(replay_headers(headers, body))` in one pass, without the dict of
-    lists between them: on every replayed response of a test's own requests client."""
+    """The (name, value) pairs urllib3 gets from vcrpy's answer for `replay_headers(headers,
+    body)`: every value in order, Transfer-Encoding dropped (vcrpy's body is whole, no
+    longer chunked). In one pass, without the dict of lists between them: on every
+    replayed response of a test's own requests client."""
     length = ("Content-Length", str(len(body)))
     pairs: list[tuple[str, str]] = []
     placed = False

@@ -193,9 +193,10 @@ def _as_urllib3_sees_it(
 
 
 def header_dict(headers: Mapping[str, list[str]]) -> HTTPHeaderDict:
-    """`HTTPHeaderDict(canonical.header_pairs(headers))`, what urllib3 makes of vcrpy's
-    answer, filled a name at a time rather than `add`ed a value at a time (a method call
-    each): urllib3 keeps, by lowercased name, [the first spelling, *every value].
+    """`HTTPHeaderDict` of every (name, value) of `headers` but Transfer-Encoding (vcrpy's
+    body is whole), what urllib3 makes of vcrpy's answer, filled a name at a time rather
+    than `add`ed a value at a time (a method call each): urllib3 keeps, by lowercased
+    name, [the first spelling, *every value].
     `tests/test_record_adapter.py` holds it to urllib3's own construction."""
     out = HTTPHeaderDict()
     container: dict[str, list[str]] = out._container  # type: ignore[attr-defined]
