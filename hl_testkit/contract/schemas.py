@@ -329,18 +329,19 @@ def _rs() -> Any:
     return None
 
 
-def _formats(node: Any) -> set[str]:
-    """Every `format` a schema names (over-counting is safe: it only turns the fast path off)."""
+def _named(node: Any, keyword: str, data: frozenset[str] = frozenset()) -> set[str]:
+    """Every string a schema gives `keyword` (`format`, `$schema`), not looking inside
+    the keywords in `data` (over-counting is safe: it only turns the fast path off)."""
     found: set[str] = set()
     if isinstance(node, dict):
         for key, value in node.items():
-            if key == "format" and isinstance(value, str):
+            if key == keyword and isinstance(value, str):
                 found.add(value)
-            else:
-                found |= _formats(value)
+            elif key not in data:
+                found |= _named(value, keyword, data)
     elif isinstance(node, list):
         for item in node:
-            found |= _formats(item)
+            found |= _named(item, keyword, data)
     return found
 
 
@@ -411,16 +412,6 @@ def _plain_refs(node: Any) -> bool:
     )
 
 
-def _drafts(node: Any) -> set[str]:
-    """Every `$schema` a schema names (over-counting only turns the fast path off)."""
-    if isinstance(node, list):
-        return set().union(*(_drafts(item) for item in node))
-    if not isinstance(node, dict):
-        return set()
-    found = {node["$schema"]} if "$schema" in node else set()
-    return found.union(*(_drafts(v) for k, v in node.items() if k not in _DATA_KEYWORDS))
-
-
 def _has_ref(node: Any, in_data: bool = False) -> bool:
     """Whether a `$ref` is left in schema `node` (`in_data`: or a "$ref" key in its data)."""
     if isinstance(node, list):
@@ -458,9 +449,10 @@ def _fast_schema(schema: dict[str, Any], resources: Any) -> tuple[Any, Any] | No
     jsonschema keeps the referring draft, jsonschema-rs takes 2020-12; they would disagree.
     """
     rs = _rs()
-    if rs is None or not _formats(schema) <= FAST_FORMATS:
+    if rs is None or not _named(schema, "format") <= FAST_FORMATS:
         return None
-    if not all(_drafts(node) <= {_DRAFT_2020_12} for node in (schema, *dict(resources).values())):
+    nodes = (schema, *dict(resources).values())
+    if not all(_named(node, "$schema", _DATA_KEYWORDS) <= {_DRAFT_2020_12} for node in nodes):
         return None
     native = [(uri, _native_first(resource)) for uri, resource in resources]
     try:
