@@ -87,6 +87,15 @@ def _answer(body: bytes, headers: dict[str, Any] | None = None) -> Interaction:
     )
 
 
+def _without_pyyaml(monkeypatch: Any) -> None:
+    """`yaml.dump` (the module fast_yaml falls back to) fails the test if called."""
+
+    def refused(*args: Any, **kwargs: Any) -> str:
+        raise AssertionError("dumps fell back to yaml.dump")
+
+    monkeypatch.setattr(yaml, "dump", refused)
+
+
 def test_a_header_list_shared_by_two_interactions_is_written_out_twice(monkeypatch: Any) -> None:
     """No alias: the loader refuses anchors and aliases, so an alias would make the next
     run refuse the cassette just saved. Shared or not, the same text, and it loads; the
@@ -101,11 +110,7 @@ def test_a_header_list_shared_by_two_interactions_is_written_out_twice(monkeypat
         "stand-in",
     )
     expected = reference(data)
-
-    def refused(*args: Any, **kwargs: Any) -> str:
-        raise AssertionError("dumps fell back to yaml.dump")
-
-    monkeypatch.setattr(yaml, "dump", refused)  # the module fast_yaml falls back to
+    _without_pyyaml(monkeypatch)
     text = cassette_file.dumps(data)
     assert text == expected == cassette_file.dumps(unshared)
     assert "&" not in text
@@ -124,18 +129,14 @@ def test_json_nested_past_the_depth_limit_is_written_as_pyyaml_writes_it() -> No
 
 def test_a_recorded_cassette_is_written_as_read_without_pyyaml(monkeypatch: Any) -> None:
     """The generated cassettes above are small: one of the shape the recorder writes, on
-    the shortcut all the way (no object taken for shared, no fallback to `yaml.dump`)."""
+    the shortcut all the way (no fallback to `yaml.dump`)."""
     data = CassetteData(
         [_answer(f'{{"id":"sesh_{n}","projects":[{{"id":"pr_1"}}]}}'.encode()) for n in range(50)],
         "stand-in",
         "2026-01-01",
     )
     expected = reference(data)
-
-    def refused(*args: Any, **kwargs: Any) -> str:
-        raise AssertionError("dumps fell back to yaml.dump")
-
-    monkeypatch.setattr(yaml, "dump", refused)  # the module fast_yaml falls back to
+    _without_pyyaml(monkeypatch)
     text = cassette_file.dumps(data)
     assert text == expected
     assert cassette_file.loads(text, Path("c.yaml")) == data
