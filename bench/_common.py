@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gc
 import json
+import math
 import os
 import platform
 import statistics
@@ -39,6 +40,8 @@ class Stat:
     """Samples of one quantity (µs per operation, or seconds per run)."""
 
     samples: list[float] = field(default_factory=list)
+    #: Where samples are taken in rounds, tools in turn: each round's median (`paired`).
+    rounds: list[float] = field(default_factory=list)
 
     @property
     def median(self) -> float:
@@ -139,6 +142,60 @@ def table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
 
     sep = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
     return "\n".join([line(header), sep, *map(line, rows)])
+
+
+# -- verdicts -----------------------------------------------------------------------------
+
+#: How sure a verdict must be: the median's interval below covers it at least this often.
+CONFIDENCE = 0.9
+
+
+def paired(measured: Sequence[float], floor: Sequence[float]) -> list[float]:
+    """Each round's ratio of two quantities measured side by side in that round.
+
+    This machine drifts by more than some targets' margins within one run (the same
+    code measured 1.28x in one run and 1.47x in another); a round's two figures
+    drift together, so their ratio cancels what they share."""
+    if len(measured) != len(floor) or not measured:
+        raise ValueError(f"unpaired rounds: {len(measured)} against {len(floor)}")
+    return [a / b for a, b in zip(measured, floor, strict=True)]
+
+
+def median_interval(values: Sequence[float]) -> tuple[float, float, float]:
+    """(low, high, coverage): the order statistics x(k) and x(n+1-k) around the median
+    of `values`, k as large as keeps the coverage at least `CONFIDENCE` (a distribution-
+    free interval: the count below the true median is Binomial(n, 1/2)). Fewer than 5
+    values cannot reach 0.9: their whole range, and its smaller coverage."""
+    ordered, n = sorted(values), len(values)
+    k, tail = 1, 0.5**n  # tail: P(Binomial(n, 1/2) <= k - 1)
+    while k < (n + 1) // 2:
+        next_tail = tail + math.comb(n, k) * 0.5**n
+        if 1 - 2 * next_tail < CONFIDENCE:
+            break
+        k, tail = k + 1, next_tail
+    return ordered[k - 1], ordered[n - k], 1 - 2 * tail
+
+
+def worst(verdicts: Iterable[bool | None]) -> bool | None:
+    """One verdict of several (a target at every N): missed anywhere, else undecided
+    anywhere, else met."""
+    seen = set(verdicts)
+    return False if False in seen else None if None in seen else True
+
+
+def verdict(ratios: Sequence[float], limit: float) -> tuple[bool | None, str]:
+    """Whether this run says the per-round ratio's median is at most `limit`: True or
+    False when its interval lies on one side, None when the interval holds `limit`
+    (the run cannot tell, whatever its median says)."""
+    low, high, coverage = median_interval(ratios)
+    ok = True if high <= limit else False if low > limit else None
+    return ok, (
+        f"per-round median {statistics.median(ratios):.2f}x, "
+        f"{coverage:.0%} interval {low:.2f}-{high:.2f}x over {len(ratios)} rounds"
+    )
+
+
+VERDICTS = {True: "MET", False: "NOT MET", None: "WITHIN NOISE"}
 
 
 # -- the machine ---------------------------------------------------------------------------
@@ -400,7 +457,7 @@ def show(section: dict[str, Any]) -> str:
     """A section's title, table and targets, as printed and as written to the docs."""
     lines = [f"## {section['title']}", "", section["table"], ""]
     for name, ok, detail in section.get("targets", []):
-        lines.append(f"- {'MET' if ok else 'NOT MET'}: {name} ({detail})")
+        lines.append(f"- {VERDICTS[ok]}: {name} ({detail})")
     for note in section.get("notes", []):
         lines.append(f"- {note}")
     return "\n".join(lines).rstrip() + "\n"

@@ -84,6 +84,7 @@ class Tool:
                 self.size = self.warm_size(target=0.02)
             got = c.sample(self.batch, budget=budget, min_samples=2, reset=self.reset)
             self.stat.samples += got.samples
+            self.stat.rounds.append(got.median)
 
     def warm_size(self, target: float) -> int:
         """Calls per batch (about `target` seconds), timed once the path is warm.
@@ -336,23 +337,21 @@ def report(results: dict[int, dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def targets(results: dict[int, dict[str, Any]]) -> list[tuple[str, bool, str]]:
+def targets(results: dict[int, dict[str, Any]]) -> list[tuple[str, bool | None, str]]:
     sizes = list(results)
     out = []
     for tool, floor, limit in RATIOS:
         if limit is None:
             continue
-        worst_n = max(sizes, key=lambda n: results[n][tool].median / results[n][floor].median)
-        worst = results[worst_n][tool].median / results[worst_n][floor].median
+        verdicts = {
+            n: c.verdict(c.paired(results[n][tool].rounds, results[n][floor].rounds), limit)
+            for n in sizes
+        }
         out.append(
             (
                 f"{tool} replay ≤ {limit:.1f}x {floor} at every N",
-                worst <= limit,
-                f"worst {worst:.2f}x at N={worst_n:,}; "
-                + ", ".join(
-                    f"N={n:,}: {results[n][tool].median / results[n][floor].median:.2f}x"
-                    for n in sizes
-                ),
+                c.worst(ok for ok, _ in verdicts.values()),
+                "; ".join(f"N={n:,}: {detail}" for n, (_, detail) in verdicts.items()),
             )
         )
     hl = {n: results[n]["sessions"] for n in sizes}

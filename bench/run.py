@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     elapsed = time.perf_counter() - started
 
     summary = [
-        f"- {'MET' if ok else 'NOT MET'}: {name} ({detail})"
+        f"- {c.VERDICTS[ok]}: {name} ({detail})"
         for section in sections
         for name, ok, detail in section.get("targets", [])
     ]
@@ -181,6 +181,14 @@ def write_docs(
 
 METHOD = """## How it is measured, and why these floors
 
+- **Verdicts on ratios** (replay, recording, suite): each round measures a tool and its
+  floor side by side, so the machine's drift within a run (it moved the same recording
+  code from 1.28x to 1.47x between two runs) touches both. The target is judged on each
+  round's ratio: their median, and the distribution-free interval around it (order
+  statistics covering the true median at least 90% of the time). **MET** when the whole
+  interval is at or under the target, **NOT MET** when it is wholly above, **WITHIN
+  NOISE** when it holds the target: this run cannot tell, whichever side its median is
+  on. The tables' ratios are of the two medians, as before.
 - **Replay** (`bench/bench_replay.py`): one cassette of N distinct requests (4 of 5 are
   `GET /sessions/{id}`, 1 of 5 a list page), answered once by the stand-in and frozen. Each
   tool answers exactly those requests with exactly those bytes, through the same
