@@ -96,7 +96,8 @@ def test_aiohttp_compressed_responses_round_trip(
         path = pytester.path / "cassettes" / "test_aio" / f"test_get[{coding}].yaml"
         (interaction,) = yaml.safe_load(path.read_text(encoding="utf-8"))["interactions"]
         response = interaction["response"]
-        assert response["body"] == {"json": payload(coding)}  # stored decoded, readable
+        # Stored decoded, byte for byte (json.dumps's spacing: as text, not compact data).
+        assert response["body"] == {"text": json.dumps(payload(coding))}
         assert "content-encoding" not in {name.lower() for name in response["headers"]}
 
     compressed_api.clear()

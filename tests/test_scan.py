@@ -28,7 +28,7 @@ def leaky_cassette() -> str:
             401,
             "Unauthorized",
             {"Content-Type": "application/json"},
-            f'{{"detail": "Invalid API key {HL_KEY}"}}'.encode(),
+            f'{{"detail":"Invalid API key {HL_KEY}"}}'.encode(),  # compact: kept as data
         ),
     )
     return dump_cassette(CassetteData([interaction]))

@@ -284,7 +284,7 @@ def _body(node: Any, where: _Where) -> bytes:
                 here, f"a json: body must be a mapping or a list, got {_describe(value)}"
             )
         _check_json(value, here)
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        return _json_body(value)
     if kind == "text":
         return _string(value, here, "a text: body").encode("utf-8")
     if kind == "base64":
@@ -418,8 +418,14 @@ def _interaction(item: Any, where: _Where) -> Interaction:
 # -- bodies ---------------------------------------------------------------------
 
 
-def body_to_yaml(body: bytes | None) -> dict[str, Any] | None:
-    """JSON objects/arrays as data, other UTF-8 as text, anything else as base64."""
+def body_to_yaml(body: bytes | None, *, exact: bool = False) -> dict[str, Any] | None:
+    """JSON objects/arrays as data, other UTF-8 as text, anything else as base64.
+
+    Data only if the loader can make a body of it again (`_json_body`): not NaN or
+    Infinity, which Python's JSON reads but a cassette may not hold, nor a lone
+    surrogate escape, which UTF-8 cannot write. `exact` (a response's body, which
+    replay hands to the client as it is): data only if the loader gives back these
+    very bytes, so whitespace, escapes, `1e2` or a repeated key keep the body as text."""
     if not body:
         return None
     try:
@@ -430,11 +436,22 @@ def body_to_yaml(body: bytes | None) -> dict[str, Any] | None:
         value = json.loads(text)
     except ValueError:
         return {"text": text}
-    if isinstance(value, (dict, list)) and not _long_digits(body, text):
-        return {"json": value}
     # A number longer than a cassette may hold (see fast_yaml.MAX_NUMBER_CHARS) would make
     # the file unreadable once written: such a body is kept as its text, byte for byte.
+    if isinstance(value, (dict, list)) and not _long_digits(body, text):
+        try:
+            again = _json_body(value)
+        except (ValueError, UnicodeEncodeError):
+            return {"text": text}
+        if not exact or again == body:
+            return {"json": value}
     return {"text": text}
+
+
+def _json_body(value: Any) -> bytes:
+    """The body a `json:` node is read as: compact, as the API writes it."""
+    dumped = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return dumped.encode("utf-8")
 
 
 def _long_digits(body: bytes, text: str) -> bool:
@@ -488,7 +505,7 @@ def interaction_document(i: Interaction) -> dict[str, Any]:
             "status": i.response.status,
             "reason": i.response.reason,
             "headers": dict(sorted(i.response.headers.items())),
-            "body": body_to_yaml(i.response.body),
+            "body": body_to_yaml(i.response.body, exact=True),
         },
     }
     if i.schema_violations:
@@ -560,12 +577,12 @@ def _interaction_events(events: fast_yaml.Events, keys: dict[str, Any], i: Inter
     node(request.method, 4)
     out.append(keys["uri"])
     node(request.uri, 4)
-    _headers_and_body(events, keys, request.headers, request.body)
+    _headers_and_body(events, keys, request.headers, request.body, exact=False)
     out += (keys["response"], mapping, keys["status"])
     node(response.status, 4)
     out.append(keys["reason"])
     node(response.reason, 4)
-    _headers_and_body(events, keys, response.headers, response.body)
+    _headers_and_body(events, keys, response.headers, response.body, exact=True)
     if i.schema_violations:
         out.append(keys["schema_violations"])
         node(list(i.schema_violations), 3)
@@ -577,6 +594,7 @@ def _headers_and_body(
     keys: dict[str, Any],
     headers: Headers,
     body: bytes | None,
+    exact: bool,
 ) -> None:
     """The `headers:` and `body:` of a request or response, and the end of its mapping."""
     node, out = events.node, events.out
@@ -586,7 +604,7 @@ def _headers_and_body(
         node(name, 5)
         node(value, 5)
     out += (fast_yaml.MAPPING_END, keys["body"])
-    stored = body_to_yaml(body)
+    stored = body_to_yaml(body, exact=exact)
     if stored is None:
         node(None, 4)
     else:
