@@ -194,3 +194,41 @@ def test_replay_gives_what_live_gave(server: str, reply: tuple[Reply, bool, bool
         for direct in (True, False):
             replayed = _visible(_replay(path, direct), whole, chunked)
             assert replayed == expected, f"direct={direct}"
+
+
+# -- the plugin: both fixtures record a name in two spellings once, replay it as live ------
+
+PLUGIN_TEST = """
+import pytest
+import requests
+
+@pytest.mark.hl_cassette(schema=False)  # the body is beside the point
+def test_echo(sessions):
+    url = sessions.base_url + "/sessions/sesh_1"
+    for response in (sessions.http.get(url), requests.get(url)):  # adapter, vcrpy's stubs
+        print("ECHO", repr(response.headers["X-Echo"]), response.raw.headers.getlist("x-echo"))
+"""
+
+
+def _two_spellings(request: Any) -> Reply:
+    body = b'{"id":"sesh_1"}'
+    headers = [("X-Echo", "a"), ("Content-Type", "application/json"), ("x-echo", "b")]
+    return Reply(200, None, [*headers, ("Content-Length", str(len(body)))], body)
+
+
+def test_the_fixtures_record_and_replay_what_live_gave(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makepyfile(test_echo=PLUGIN_TEST)
+    monkeypatch.setenv("HUMANLOOP_API_KEY", "a-test-key-123")
+    with reply_api(_two_spellings) as base_url:
+        monkeypatch.setenv("HUMANLOOP_BASE_URL", base_url)
+        recorded = pytester.runpytest("-s", "--hl-record-mode=once")
+    recorded.assert_outcomes(passed=1)
+    replayed = pytester.runpytest("-s")  # the server is gone: replay reaches no network
+    replayed.assert_outcomes(passed=1)
+    for result in (recorded, replayed):
+        assert sum(line.endswith("ECHO 'a, b' ['a', 'b']") for line in result.stdout.lines) == 2
+    text = (pytester.path / "cassettes" / "test_echo" / "test_echo.yaml").read_text()
+    assert "x-echo" not in text  # one spelling, the first, with both values
+    assert text.count("      X-Echo:\n      - a\n      - b\n") == 2  # both fixtures' calls
