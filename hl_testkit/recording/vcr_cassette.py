@@ -471,7 +471,9 @@ def patched(recording: Recording, vcr_config: dict[str, Any]) -> Iterator[HlCass
     with contextlib.ExitStack() as stack:
         stack.enter_context(_patches_on(cassette))
         stack.enter_context(_fast_force_reset())
-        # vcrpy's stub records a name in two spellings twice over (see serialize_headers).
+        # vcrpy's own records a name in two spellings twice over (see serialize_headers);
+        # its stub also builds the test's answer of every real request from it (an ignored
+        # host's too, in any record mode): swapped for this test, as the cassette is.
         stack.enter_context(mock.patch.object(vcr_stubs, "serialize_headers", serialize_headers))
         stack.enter_context(_aiohttp_records_decoded())
         if recording.direct_replay:  # a test's own requests clients skip vcrpy too
