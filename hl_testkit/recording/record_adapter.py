@@ -16,8 +16,9 @@ the exchange is handed to the same code vcrpy's path ends in:
   and `new_episodes` play what the cassette holds (`Recording.take`); `once` on a
   cassette holding this test's interactions refuses the rest (`Recording.miss`);
 * the answer recorded as vcrpy's stub records it (status, headers by
-  `vcr.stubs.serialize_headers`, the raw body as read off the connection) and
-  kept through `vcr_cassette.recorded_interaction` (canonical form, scrubbing);
+  `vcr_cassette.serialize_headers`, which vcrpy's stub calls too while a cassette is
+  active, the raw body as read off the connection) and kept through
+  `vcr_cassette.recorded_interaction` (canonical form, scrubbing);
 * the client gets what urllib3 makes of vcrpy's rebuilt answer: the recorded
   headers without Transfer-Encoding, the body decoded by its Content-Encoding.
 

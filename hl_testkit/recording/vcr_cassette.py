@@ -272,31 +272,31 @@ def recorded_interaction(
 
 
 def serialize_headers(response: Any) -> dict[str, list[str]]:
-    """An http.client response's headers as vcrpy's stub records them (same order).
+    """An http.client response's headers as they are recorded: each name once, as it was
+    first spelt, with every value it had in any case, in the order they came.
 
-    vcrpy's `serialize_headers` asks the message for each distinct name's values
-    (`get_all`, which lowercases every header's name again); here the message's
-    `items()` (the same values, as `get_all` parses them) are read once and grouped by
-    lowercased name. vcrpy's order is a set's of the names (`set(message.keys())`): the
-    same set, built from the same names in the same order, iterates the same way.
-    `tests/test_record_adapter.py` holds it to vcrpy's."""
-    message = response.msg
-    if message is None:  # not an http.client response: vcrpy's own way
-        return vcr_stubs.serialize_headers(response)  # type: ignore[no-any-return]
+    vcrpy's own (`vcr.stubs.serialize_headers`, which `patched` swaps for this one while
+    a cassette is active) asks the message, for each distinct spelling, for every value
+    of its name in any case (`get_all` ignores case): a name sent as `X-Echo: a` and
+    `x-echo: b` was recorded twice over, and replayed as `a, b, a, b` where the live
+    answer gave `a, b`. Here the message's items are read once; urllib3 and requests
+    then see what they saw live (its first spelling, every value in order), and a
+    cassette never holds one name in two spellings. `tests/test_fidelity.py` holds
+    replay to the live answer; `tests/test_record_adapter.py` holds this to urllib3's
+    reading of the message and, where no name repeats in another case, to vcrpy's."""
+    message = response.headers if response.msg is None else response.msg
     items = message.items()
-    names = [name for name, _ in items]
-    if len({name.lower() for name in names}) == len(names):  # the usual: no name twice
-        values = dict(items)
-        return {name: [values[name]] for name in set(names)}
+    if len({name.lower() for name, _ in items}) == len(items):  # the usual: no name twice
+        return {name: [value] for name, value in items}
     grouped: dict[str, list[str]] = {}
+    spelt: dict[str, str] = {}  # lowercased name -> its first spelling
     for name, value in items:
-        lower = name.lower()
-        if lower in grouped:
-            grouped[lower].append(value)
+        first = spelt.setdefault(name.lower(), name)
+        if first in grouped:
+            grouped[first].append(value)
         else:
-            grouped[lower] = [value]
-    # Each distinct spelling gets every value of its name (vcrpy's `get_all` ignores case).
-    return {name: list(grouped[name.lower()]) for name in set(names)}
+            grouped[first] = [value]
+    return grouped
 
 
 def stepped_out() -> contextlib.AbstractContextManager[None]:
@@ -471,6 +471,10 @@ def patched(recording: Recording, vcr_config: dict[str, Any]) -> Iterator[HlCass
     with contextlib.ExitStack() as stack:
         stack.enter_context(_patches_on(cassette))
         stack.enter_context(_fast_force_reset())
+        # vcrpy's own records a name in two spellings twice over (see serialize_headers);
+        # its stub also builds the test's answer of every real request from it (an ignored
+        # host's too, in any record mode): swapped for this test, as the cassette is.
+        stack.enter_context(mock.patch.object(vcr_stubs, "serialize_headers", serialize_headers))
         stack.enter_context(_aiohttp_records_decoded())
         if recording.direct_replay:  # a test's own requests clients skip vcrpy too
             stack.enter_context(requests_replay.answering(recording))
