@@ -72,10 +72,9 @@ def _cased(letter: str, up: bool) -> str:
 
 
 @st.composite
-def replies(draw: st.DrawFn) -> tuple[Reply, bool, bool]:
-    """A server's answer; whether its body is in the form a cassette writes a JSON body
-    (compact, not ASCII-escaped: only then does replay give its bytes back); whether it
-    came in chunks (replayed whole, with a Content-Length)."""
+def replies(draw: st.DrawFn) -> tuple[Reply, bool]:
+    """A server's answer, its JSON body compact (kept as data) or spaced and escaped
+    (kept as text); whether it came in chunks (replayed whole, with a Content-Length)."""
     twice = draw(st.sampled_from(NAMES))  # one name in several spellings, repeated
     lines = [(draw(_spelt(twice)), draw(VALUES)) for _ in range(draw(st.integers(2, 4)))]
     others = st.tuples(st.sampled_from(NAMES).flatmap(_spelt), VALUES)
@@ -98,7 +97,7 @@ def replies(draw: st.DrawFn) -> tuple[Reply, bool, bool]:
     else:
         lines.append(("Content-Length", str(len(body))))
     reason = draw(st.none() | st.text(_PRINTABLE, max_size=16))
-    return Reply(draw(st.sampled_from(STATUSES)), reason, lines, body), compact, chunked
+    return Reply(draw(st.sampled_from(STATUSES)), reason, lines, body), chunked
 
 
 #: The answer the server gives now (one example at a time).
@@ -112,16 +111,15 @@ def server() -> Iterator[str]:
         yield base_url
 
 
-def _visible(response: requests.Response, whole_body: bool, chunked: bool) -> dict[str, Any]:
+def _visible(response: requests.Response, chunked: bool) -> dict[str, Any]:
     """What a test can see of `response`, but for what a cassette leaves out: `_DROPPED`
     headers; Set-Cookie's values (scrubbed to `<REDACTED>` by default: their number is
     compared, and so are cookie jars of nothing); the order of distinct names (a cassette
     writes them sorted, so that re-records do not churn: every file would change); the
-    body's bytes and length when it was not in the cassette's JSON form (stored as data,
-    written back compact: compared as JSON); the length of a chunked body (sent whole on
-    replay, its Content-Length added: Transfer-Encoding is dropped)."""
+    length of a chunked body (sent whole on replay, its Content-Length added:
+    Transfer-Encoding is dropped). The body's bytes are compared, whatever its form."""
     raw = response.raw.headers
-    dropped = _DROPPED if whole_body and not chunked else _DROPPED | {"content-length"}
+    dropped = _DROPPED | {"content-length"} if chunked else _DROPPED
     names = sorted({name.lower() for name in raw} - dropped)
     multi = {name: raw.getlist(name) for name in names}
     if "set-cookie" in multi:
@@ -134,7 +132,7 @@ def _visible(response: requests.Response, whole_body: bool, chunked: bool) -> di
         "joined": [response.headers[name] for name in names if name != "set-cookie"],
         "multi": multi,
         "json": json.loads(response.content),
-        "content": response.content if whole_body else None,
+        "content": response.content,
         "encoding": response.encoding,
     }
 
@@ -177,22 +175,22 @@ def _recorded(base_url: str, direct: bool, kept: list[requests.Response]) -> byt
 
 @settings(max_examples=40, deadline=None)
 @given(reply=replies())
-def test_replay_gives_what_live_gave(server: str, reply: tuple[Reply, bool, bool]) -> None:
+def test_replay_gives_what_live_gave(server: str, reply: tuple[Reply, bool]) -> None:
     _NOW.append(reply[0])
-    _, whole, chunked = reply
+    chunked = reply[1]
     live = requests.get(server + "/sessions/sesh_f")  # no cassette: the truth
-    expected = _visible(live, whole, chunked)
+    expected = _visible(live, chunked)
     kept: list[requests.Response] = []
     by_vcrpy = _recorded(server, False, kept)
     by_adapter = _recorded(server, True, kept)
     assert by_adapter == by_vcrpy  # one cassette text from both recording paths
     for recording_time in kept:  # what the test saw while recording
-        assert _visible(recording_time, whole, chunked) == expected
+        assert _visible(recording_time, chunked) == expected
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "c.yaml"
         path.write_bytes(by_adapter)
         for direct in (True, False):
-            replayed = _visible(_replay(path, direct), whole, chunked)
+            replayed = _visible(_replay(path, direct), chunked)
             assert replayed == expected, f"direct={direct}"
 
 
