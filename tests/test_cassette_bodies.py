@@ -10,9 +10,8 @@ Anything else is kept as `text:` (or `base64:`), byte for byte.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ from hl_testkit.cassettes.model import (
     RecordedRequest,
     RecordedResponse,
 )
+from tests.json_api import Reply, reply_api
 
 API = "https://api.humanloop.com/v4/sessions"
 
@@ -165,25 +165,13 @@ def pretty_api() -> Iterator[tuple[str, list[str]]]:
     """A loopback server answering `PRETTY`; yields its URL and the paths it was asked."""
     asked: list[str] = []
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            asked.append(self.path)
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(PRETTY)))
-            self.end_headers()
-            self.wfile.write(PRETTY)
+    def answer(request: BaseHTTPRequestHandler) -> Reply:
+        asked.append(request.path)
+        headers = [("Content-Type", "application/json"), ("Content-Length", str(len(PRETTY)))]
+        return Reply(200, None, headers, PRETTY)
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/v1/pretty", asked
-    finally:
-        server.shutdown()
-        server.server_close()
+    with reply_api(answer) as base_url:
+        yield base_url.removesuffix("/v4") + "/v1/pretty", asked
 
 
 def test_a_pretty_json_answer_is_replayed_as_the_server_wrote_it(
