@@ -8,13 +8,14 @@ import gzip
 import json
 import zlib
 from collections.abc import Callable
+from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import quote, quote_plus
 
 import pytest
 
 from hl_testkit.cassettes import matching
-from hl_testkit.cassettes.file import dumps
+from hl_testkit.cassettes.file import dumps, loads
 from hl_testkit.cassettes.model import (
     CassetteData,
     Headers,
@@ -617,3 +618,52 @@ def test_shannon_entropy() -> None:
 def test_rescrubbing_a_stored_cassette_without_the_keys_keeps_its_placeholders() -> None:
     once = scrub_interaction(leaky_interaction(), SECRETS)
     assert scrub_interaction(once, []) == once
+
+
+# -- credential fields in JSON the parser balks at ------------------------------------------
+
+_UNKNOWN = "sk-unknown-provider-key-1234567890"  # a credential the environment does not hold
+
+
+@pytest.mark.parametrize(
+    ("extra", "reason"),
+    [
+        ("1" * 5000, "Exceeds the limit (4300 digits) for integer string conversion"),
+        ("[" * 5000 + "]" * 5000, "it is nested deeper than Python's recursion limit"),
+    ],
+)
+def test_a_credential_field_in_json_past_the_parsers_limits_is_refused_not_kept(
+    extra: str, reason: str
+) -> None:
+    """Before, the parse failed and the body was kept as it came: the field's value
+    reached the file, and the leak guard, which knows only the environment's
+    secrets, could not see it."""
+    body = f'{{"api_key":"{_UNKNOWN}","n":{extra}}}'.encode()
+    with pytest.raises(ScrubError) as caught:
+        scrub_interaction(exchange(response_body=body), SECRETS)
+    assert str(caught.value).startswith(
+        "a JSON body that may hold a credential field could not be parsed to redact it: "
+    )
+    assert reason in str(caught.value)
+    assert _UNKNOWN not in str(caught.value)
+
+
+def test_json_that_is_not_json_or_names_no_credential_is_kept_as_it_came() -> None:
+    for body in (b'{"api_key": oops', b'{"n":' + b"1" * 5000 + b"}"):
+        scrubbed = scrub_interaction(exchange(response_body=body), SECRETS)
+        assert scrubbed.response.body == body
+
+
+def test_a_redacted_body_with_a_lone_surrogate_escape_is_written_escaped() -> None:
+    # Before: UnicodeEncodeError from the scrubber, a traceback instead of a recording.
+    body = f'{{"api_key":"{_UNKNOWN}","s":"\\ud800é"}}'.encode()
+    scrubbed = scrub_interaction(exchange(response_body=body), SECRETS).response.body
+    assert json.loads(scrubbed) == {"api_key": REDACTED, "s": "\ud800é"}
+    assert scrubbed.isascii()
+    assert json.loads(dumps_and_loads_body(scrubbed)) == json.loads(scrubbed)
+
+
+def dumps_and_loads_body(body: bytes) -> bytes:
+    data = CassetteData([exchange(response_body=body)])
+    (interaction,) = loads(dumps(data), Path("c.yaml")).interactions
+    return interaction.response.body

@@ -692,15 +692,33 @@ def _redact_named_by(body: bytes, content_type: str, rules: ScrubRules) -> bytes
 
 
 def _redact_json_body(body: bytes, rules: ScrubRules) -> bytes:
-    """Credential fields of a JSON body redacted, by parsing it (any other body as it is)."""
+    """Credential fields of a JSON body redacted, by parsing it (any other body as it is).
+
+    JSON that names such a field but cannot be parsed here (a number past Python's
+    digit limit, nesting past its recursion limit) is refused, not kept as it came:
+    its field would reach the file, and the leak guard knows no value to look for."""
     try:
         value = json.loads(body)
-    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
-        return body
-    redacted = _redact_json(value, _field_names(rules.field_names, rules.name_keep), inside=False)
+        redacted = _redact_json(value, _field_names(rules.field_names, rules.name_keep), False)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return body  # not JSON: no field to redact
+    except (ValueError, RecursionError) as exc:
+        reason = (
+            "it is nested deeper than Python's recursion limit (sys.setrecursionlimit)"
+            if isinstance(exc, RecursionError)
+            else str(exc)  # Python's own: "Exceeds the limit (4300 digits) ..., use ..."
+        )
+        raise ScrubError(
+            f"a JSON body that may hold a credential field could not be parsed to redact "
+            f"it: {reason}"
+        ) from None
     if redacted is value:
         return body  # untouched bodies keep their exact bytes
-    return json.dumps(redacted, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    text = json.dumps(redacted, ensure_ascii=False, separators=(",", ":"))
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate escape (`"\\ud800"`): written escaped
+        return json.dumps(redacted, separators=(",", ":")).encode("ascii")
 
 
 def _may_name_a_field(body: bytes, rules: ScrubRules) -> bool:
