@@ -27,7 +27,9 @@ from hl_testkit.cassettes.model import (
     RecordedRequest,
     RecordedResponse,
 )
+from hl_testkit.secrets import scrub
 from tests.json_api import Reply, reply_api
+from tests.test_cassette_events import reference
 
 API = "https://api.humanloop.com/v4/sessions"
 
@@ -100,6 +102,41 @@ def test_compact_json_stays_readable_data_and_a_request_body_stays_data() -> Non
     assert loaded.response.body == body
     assert document["request"]["body"] == {"json": {"path": "a/b", "n": 1}}
     assert loaded.request.body == b'{"path":"a/b","n":1}'
+
+
+@pytest.mark.parametrize("end", ["\u2028", "\u2029", "\x85"])
+def test_a_text_ending_in_a_break_only_yaml_sees_leaves_the_file_loadable(end: str) -> None:
+    """Before, such a body last in the file was written as a `|` block with no newline
+    after it, and the next run took the file for a cut-off write and refused it."""
+    body = f"line one\nline two{end}".encode()
+    data = _cassette(body, body)
+    text = cassette_file.dumps(data)
+    assert text.endswith("\n")
+    assert text == reference(data)  # the shortcut and PyYAML agree on its style
+    _, loaded = _saved_and_loaded(data)
+    assert (loaded.request.body, loaded.response.body) == (body, body)
+
+
+def test_json_nested_past_pythons_recursion_limit_is_kept_as_text() -> None:
+    body = b"[" * 1200 + b"]" * 1200  # before: a RecursionError while saving
+    document, loaded = _saved_and_loaded(_cassette(body, body))
+    assert document["response"]["body"] == {"text": body.decode()}
+    assert (loaded.request.body, loaded.response.body) == (body, body)
+
+
+def test_a_key_four_escapes_deep_in_a_double_quoted_text_body_is_refused() -> None:
+    """A `text:` body with a CR is written double-quoted, which escapes it once more:
+    the leak guard peels that layer too (as deep as when it was kept as data)."""
+    key = "hl_sk_Abc123Def456Ghi789Jkl0"
+    escaped = "".join(f"\\u{ord(c):04x}" for c in key)
+    inner = json.dumps({"echo": "KEY"}, separators=(",", ":")).replace("KEY", escaped)
+    for _ in range(2):
+        inner = json.dumps({"wrapped": inner})
+    body = ('{\r\n "outer": ' + json.dumps(inner) + "\r\n}").encode()
+    text = cassette_file.dumps(_cassette(None, body))
+    assert 'text: "' in text
+    (leak,) = scrub.find_leaks(text, [scrub.Secret("HUMANLOOP_API_KEY", key)])
+    assert leak.form == " > ".join(["\\u-escaped"] * 5)
 
 
 def _same_json(loaded: bytes | None, sent: bytes) -> bool:

@@ -330,6 +330,17 @@ def collector_paused() -> Iterator[None]:
 _new = object.__new__
 
 
+#: Line breaks to YAML that are not to a reader of lines: a `|` block ending in one
+#: ends the file without a newline (and the loader takes it for a cut-off write).
+_YAML_ONLY_BREAKS = "\x85\u2028\u2029"
+
+
+def as_block(text: str) -> bool:
+    """Is `text` written as a `|` block (multi-line, readable)? Not when it ends in a
+    break only YAML sees as one: then PyYAML picks a quoted style, which escapes it."""
+    return "\n" in text and text[-1] not in _YAML_ONLY_BREAKS
+
+
 class Events:
     """The events PyYAML's serializer makes of the node tree its representer makes of
     plain data, made straight from the data.
@@ -393,7 +404,7 @@ class Events:
             if event is not None:
                 self.out.append(event)
                 return True
-            if self.block_multiline and "\n" in value:
+            if self.block_multiline and as_block(value):
                 self.scalar(_STR, value, "|")
                 return False
             self.strings[value] = self.scalar(_STR, value)

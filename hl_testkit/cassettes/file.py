@@ -434,7 +434,7 @@ def body_to_yaml(body: bytes | None, *, exact: bool = False) -> dict[str, Any] |
         return {"base64": base64.b64encode(body).decode("ascii")}
     try:
         value = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past Python's limit
         return {"text": text}
     # A number longer than a cassette may hold (see fast_yaml.MAX_NUMBER_CHARS) would make
     # the file unreadable once written: such a body is kept as its text, byte for byte.
@@ -515,7 +515,7 @@ def interaction_document(i: Interaction) -> dict[str, Any]:
 
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
     """Multi-line strings as `|` blocks, so an HTML error page stays readable."""
-    style = "|" if "\n" in value else None
+    style = "|" if fast_yaml.as_block(value) else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
