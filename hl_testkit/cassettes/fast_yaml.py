@@ -367,9 +367,6 @@ class Events:
         self.strings: dict[str, ScalarEvent] = {}
         self.out: list[Event] = []
 
-    def of(self, data: Any) -> list[Event]:
-        return self.made(lambda events: events.node(data, 0))
-
     def made(self, make: Callable[[Events], object]) -> list[Event]:
         """The stream of the one document whose events `make(self)` adds."""
         out = self.out
@@ -431,7 +428,7 @@ class Events:
             seen.add(id(value))
         out, node = self.out, self.node
         at = len(out)
-        out.append(_SEQUENCE_END)  # its start, once its flow style is known
+        out.append(SEQUENCE_END)  # its start, once its flow style is known
         plain = True
         depth += 1
         strings = self.strings
@@ -451,7 +448,7 @@ class Events:
                     out.append(event)
             flow = self.flow_style if self.flow_style is not None else plain
             out[at] = _MAPPING_START[flow]
-            out.append(_MAPPING_END)
+            out.append(MAPPING_END)
         else:
             for item in value:
                 event = strings.get(item) if type(item) is str else None
@@ -461,7 +458,7 @@ class Events:
                     out.append(event)
             flow = self.flow_style if self.flow_style is not None else plain
             out[at] = _SEQUENCE_START[flow]
-            out.append(_SEQUENCE_END)
+            out.append(SEQUENCE_END)
 
     def scalar(self, tag: str, value: str, style: str | None = None) -> ScalarEvent:
         """Add the scalar's event, made once per distinct scalar; returns it."""
@@ -487,8 +484,8 @@ class Events:
         return event
 
 
-_MAPPING_END = MAPPING_END = MappingEndEvent()
-_SEQUENCE_END = SEQUENCE_END = SequenceEndEvent()
+MAPPING_END = MappingEndEvent()
+SEQUENCE_END = SequenceEndEvent()
 # The emitter only reads events: every collection of a style can share one start event.
 _MAPPING_START = {
     flow: MappingStartEvent(None, _MAP, True, flow_style=flow) for flow in (False, True)
