@@ -348,6 +348,26 @@ def fetch(server: Any, targets: Iterable[str]) -> list[Exchange]:
     return out
 
 
+def save_exchanges(path: Path, exchanges: Sequence[Exchange]) -> Path:
+    """The exchanges as JSON rows (the body in base64), for another process to serve or
+    replay: `load_exchanges` reads them back."""
+    import base64
+
+    rows = [
+        [e.target, e.status, e.reason, e.content_type, base64.b64encode(e.body).decode()]
+        for e in exchanges
+    ]
+    path.write_text(json.dumps(rows), encoding="utf-8")
+    return path
+
+
+def load_exchanges(path: Path) -> list[Exchange]:
+    import base64
+
+    rows = json.loads(path.read_text(encoding="utf-8"))
+    return [Exchange("GET", t, s, r, ct, base64.b64decode(b)) for t, s, r, ct, b in rows]
+
+
 def hl_cassette_text(exchanges: Sequence[Exchange]) -> str:
     """The exchanges as an hl-testkit cassette (what recording would have written)."""
     from hl_testkit.cassettes import file as cassette_file
@@ -557,17 +577,13 @@ class OutOfProcessServer:
     server shares the test's interpreter lock and flatters the ratio.
     """
 
-    def __init__(self, exchanges: Sequence[Exchange], workdir: Path) -> None:
-        import base64
-
-        data = workdir / "exchanges.json"
-        rows = [
-            [e.target, e.status, e.reason, e.content_type, base64.b64encode(e.body).decode()]
-            for e in exchanges
-        ]
-        data.write_text(json.dumps(rows), encoding="utf-8")
+    def __init__(
+        self, exchanges: Sequence[Exchange], workdir: Path, prefix: Sequence[str] = ()
+    ) -> None:
+        """`prefix`: a command the server runs under (valgrind, to count its instructions)."""
+        data = save_exchanges(workdir / "exchanges.json", exchanges)
         self.process = subprocess.Popen(
-            [python(), "-c", SERVER_CODE, str(data)], stdout=subprocess.PIPE, text=True
+            [*prefix, python(), "-c", SERVER_CODE, str(data)], stdout=subprocess.PIPE, text=True
         )
         assert self.process.stdout is not None
         port = int(self.process.stdout.readline())

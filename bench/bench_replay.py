@@ -118,6 +118,19 @@ def interleaved(tools: dict[str, Tool], budget: float, rounds: int = 25) -> dict
 def measure_size(
     n: int, exchanges: list[c.Exchange], server: Any, workdir: Path, budget: float
 ) -> dict[str, Any]:
+    tools, out, clients = make_tools(n, exchanges, server, workdir)
+    out.update(interleaved(tools, budget * len(tools)))
+    for client in clients:
+        client.close()
+    return out
+
+
+def make_tools(
+    n: int, exchanges: list[c.Exchange], server: Any, workdir: Path
+) -> tuple[dict[str, Tool], dict[str, Any], list[Any]]:
+    """Every tool, ready to answer the N requests: (tools by name, the cassettes' load
+    times, the clients to close). `server` is the stand-in (only its `base_url` and
+    `api_key` are read here)."""
     import contextlib
 
     from hl_testkit.client import SessionsClient
@@ -186,10 +199,7 @@ def measure_size(
             calls_for(SessionsClient(server.api_key, base_url=server.base_url)),
         ),
     }
-    out.update(interleaved(tools, budget * len(tools)))
-    for client in clients:
-        client.close()
-    return out
+    return tools, out, clients
 
 
 def hl_recording(exchanges: list[c.Exchange], path: Path) -> tuple[Any, float]:

@@ -13,6 +13,8 @@ One script per topic, each runnable alone:
     bench/bench_record.py       recording vs plain requests to an out-of-process server;
                                 the lock held while saving
     bench/bench_suite.py        a generated 200-test suite under three tools, and import cost
+    bench/bench_instructions.py  instructions per request under valgrind, for the ratio
+                                targets the clock leaves WITHIN NOISE
 
 and one that run.py leaves out, to see where a figure's time goes:
 
@@ -46,6 +48,7 @@ TOPICS = (
     "bench_first_request",
     "bench_record",
     "bench_suite",
+    "bench_instructions",
 )
 
 
@@ -159,7 +162,8 @@ def write_docs(
         "Every figure is a median with its 25th-75th percentile range in brackets; every",
         "ratio compares two medians measured in the same run (the machine is noisy: compare",
         "ratios, not absolute times across runs). A target on a ratio is judged round by",
-        "round, and may be WITHIN NOISE: see 'Verdicts on ratios' at the end.",
+        "round, and may be WITHIN NOISE; valgrind's instruction counts then decide it: see",
+        "'Verdicts on ratios' and 'Instructions' at the end.",
         "",
         "## Machine",
         "",
@@ -190,6 +194,17 @@ METHOD = """## How it is measured, and why these floors
   interval is at or under the target, **NOT MET** when it is wholly above, **WITHIN
   NOISE** when it holds the target: this run cannot tell, whichever side its median is
   on. The tables' ratios are of the two medians, as before.
+- **Instructions** (`bench/bench_instructions.py`): the ratio targets again, counted in
+  instructions executed (valgrind's cachegrind, `I refs`), which this machine's load does
+  not move: the same process counted twice differs by about 0.01%
+  (`tests/test_bench_instructions.py` checks it). A figure is the difference between a
+  process that does the measured work and one that does the same setup and warm-up and
+  stops before it, over the requests made (`PYTHONHASHSEED=0` in both). Recording counts
+  the client process and, apart, the server's (both wall times wait for the server's
+  work); the client's own ratio is shown too. The kernel (system calls, loopback TCP) is
+  left out on both sides, which makes a ratio larger, not smaller. **The rule:** a target
+  the clock finds MET or NOT MET stands; one WITHIN NOISE takes the instruction count's
+  verdict, since that is the run's only measure that can tell.
 - **Replay** (`bench/bench_replay.py`): one cassette of N distinct requests (4 of 5 are
   `GET /sessions/{id}`, 1 of 5 a list page), answered once by the stand-in and frozen. Each
   tool answers exactly those requests with exactly those bytes, through the same

@@ -1,0 +1,70 @@
+"""The instruction counts that decide what the clock cannot (bench/bench_instructions.py):
+valgrind's summary read right, a figure as the difference of two processes, and the
+count itself deterministic, which is the whole reason to use it."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+SUMMARY = """==4242== Cachegrind, a cache and branch-prediction profiler
+==4242== Command: python worker.py
+==4242==
+==4242== I   refs:      12,022,172,618
+"""
+
+
+def _bench_instructions() -> Any:  # bench/ is scripts, not a package: loaded by its path
+    path = Path(__file__).resolve().parents[1] / "bench" / "bench_instructions.py"
+    spec = importlib.util.spec_from_file_location("bench_instructions", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+b: Any = _bench_instructions()
+
+
+def test_the_count_is_read_from_valgrinds_summary() -> None:
+    assert b.instructions("noise\n" + SUMMARY + "more noise\n") == 12_022_172_618
+
+
+@pytest.mark.parametrize(
+    "stderr",
+    ["", "==1== Cachegrind\n", SUMMARY + SUMMARY.replace("4242", "4243")],
+    ids=["none", "no summary", "two processes"],
+)
+def test_anything_but_one_summary_is_refused(stderr: str) -> None:
+    with pytest.raises(RuntimeError, match="expected one valgrind summary"):
+        b.instructions(stderr)
+
+
+def test_a_figure_is_the_measured_work_over_its_requests() -> None:
+    assert b.per_request(4_000_000, 1_000_000, 1000) == 3000.0
+    with pytest.raises(ValueError, match="no measured work"):
+        b.per_request(1_000_000, 1_000_000, 1000)
+
+
+def test_a_target_is_met_at_its_limit_and_missed_past_it() -> None:
+    assert b._target("t", 1.3e6, 1e6, 1.3)[1] is True
+    assert b._target("t", 1.31e6, 1e6, 1.3)[1] is False
+    assert b._target("t", 2.6e6, 2e6, 1.3)[2] == "2.600 M ÷ 2.000 M = 1.300x"
+
+
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
+def test_the_count_is_the_same_run_after_run_and_sees_the_work() -> None:
+    loop = "x = 0\nfor k in range(%d):\n    x += k\n"
+    command = [*b.VALGRIND, sys.executable, "-S", "-c"]
+    small = [b.counted([*command, loop % 1000]) for _ in range(2)]
+    large = b.counted([*command, loop % 101_000])
+    assert abs(small[0] - small[1]) <= small[0] * 1e-4  # deterministic to 0.01%
+    per_iteration = (large - small[0]) / 100_000
+    assert 20 < per_iteration < 2000  # a few hundred instructions per bytecode loop turn
