@@ -21,6 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hl_testkit.cassettes import file as cassette_file
+from hl_testkit.cassettes.file import MAX_DATA_DEPTH
 from hl_testkit.cassettes.model import (
     CassetteData,
     Interaction,
@@ -115,6 +116,28 @@ def test_a_text_ending_in_a_break_only_yaml_sees_leaves_the_file_loadable(end: s
     assert text == reference(data)  # the shortcut and PyYAML agree on its style
     _, loaded = _saved_and_loaded(data)
     assert (loaded.request.body, loaded.response.body) == (body, body)
+
+
+@pytest.mark.parametrize("depth", [MAX_DATA_DEPTH + 1, 330, 600, 980])
+@pytest.mark.parametrize("shape", ["array", "object"])
+def test_json_nested_past_the_data_depth_is_kept_as_text(depth: int, shape: str) -> None:
+    """Python reads JSON up to ~1,000 levels, but writing it as YAML data recursed past
+    the limit from ~330: the save failed (red, nothing lost, but no cassette)."""
+    opening, closing = ("[", "]") if shape == "array" else ('{"a":', "}")
+    body = (opening * depth + "1" * (shape == "object") + closing * depth).encode()
+    document, loaded = _saved_and_loaded(_cassette(body, body))
+    assert document["response"]["body"] == {"text": body.decode()}
+    assert document["request"]["body"] == {"text": body.decode()}
+    assert (loaded.request.body, loaded.response.body) == (body, body)
+
+
+def test_json_as_deep_as_the_data_depth_stays_data() -> None:
+    body = ("[" * MAX_DATA_DEPTH + "]" * MAX_DATA_DEPTH).encode()
+    wide = json.dumps([[[]] * 60, {"a": [[1]] * 60}], separators=(",", ":")).encode()
+    for one in (body, wide):  # many brackets, little depth: the walk says no
+        document, loaded = _saved_and_loaded(_cassette(None, one))
+        assert "json" in document["response"]["body"]
+        assert loaded.response.body == one
 
 
 def test_json_nested_past_pythons_recursion_limit_is_kept_as_text() -> None:

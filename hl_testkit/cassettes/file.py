@@ -54,6 +54,9 @@ _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _LONG_RUN = fast_yaml.MAX_NUMBER_CHARS - 1  # digits: with a sign, a number too long
 _LONG_DIGITS = re.compile(r"\d{" + str(_LONG_RUN) + ",}")
 _ASCII_DIGITS = b"0123456789"
+#: JSON nested deeper is kept as text: writing it as YAML data takes a few stack frames a
+#: level, past Python's recursion limit from about 330 levels (fewer under a deep stack).
+MAX_DATA_DEPTH = 100
 #: RFC 9110's `token`: what a method may be made of.
 _TOKEN_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _TOP_KEYS = ("format", "recorded_against", "recorded_at", "vars", "interactions")
@@ -438,7 +441,11 @@ def body_to_yaml(body: bytes | None, *, exact: bool = False) -> dict[str, Any] |
         return {"text": text}
     # A number longer than a cassette may hold (see fast_yaml.MAX_NUMBER_CHARS) would make
     # the file unreadable once written: such a body is kept as its text, byte for byte.
-    if isinstance(value, (dict, list)) and not _long_digits(body, text):
+    if (
+        isinstance(value, (dict, list))
+        and not _long_digits(body, text)
+        and not _too_deep(text, value)
+    ):
         try:
             again = _json_body(value)
         except (ValueError, UnicodeEncodeError):
@@ -452,6 +459,21 @@ def _json_body(value: Any) -> bytes:
     """The body a `json:` node is read as: compact, as the API writes it."""
     dumped = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     return dumped.encode("utf-8")
+
+
+def _too_deep(text: str, value: dict[str, Any] | list[Any]) -> bool:
+    """Is `value` (`text`, parsed) nested more than `MAX_DATA_DEPTH` levels deep? Not if
+    `text` opens fewer collections than that (counted in C: most bodies end here)."""
+    if text.count("[") + text.count("{") <= MAX_DATA_DEPTH:
+        return False
+    stack: list[tuple[Any, int]] = [(value, 1)]  # a loop, not recursion: it may be deep
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DATA_DEPTH:
+            return True
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
 
 
 def _long_digits(body: bytes, text: str) -> bool:
