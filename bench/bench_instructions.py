@@ -44,13 +44,16 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _common as c
+import bench_record
+import bench_replay
 
 HERE = Path(__file__).resolve()
 VALGRIND = ("valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null")
 #: Set in a worker's environment: the server it starts runs under valgrind (counted apart).
 SERVER_UNDER_VALGRIND = "HL_BENCH_COUNT_SERVER"
-REPLAY_PAIRS = (("sessions", "dict adapter", 2.0), ("hl_cassette + requests", "responses", 1.0))
-RECORD_TARGET = 1.3
+#: The replay ratios with a target: (tool, floor, limit).
+REPLAY_PAIRS = tuple(ratio for ratio in bench_replay.RATIOS if ratio[2] is not None)
+RECORD_TARGET = bench_record.TARGET
 TITLE = "Instructions per request (valgrind): the ratios the clock cannot decide"
 _REFS = re.compile(r"^==(\d+)== I\s+refs:\s+([\d,]+)\s*$", re.MULTILINE)
 
@@ -93,8 +96,6 @@ def counted(command: Sequence[str], env: dict[str, str] | None = None) -> int:
 
 
 def replay_worker(tool: str, exchanges_file: str, passes: int) -> None:
-    import bench_replay
-
     exchanges = c.load_exchanges(Path(exchanges_file))
     server = type("NoServer", (), {"base_url": "http://127.0.0.1:9/v4", "api_key": "k"})()
     with tempfile.TemporaryDirectory() as tmp:
@@ -109,8 +110,6 @@ def replay_worker(tool: str, exchanges_file: str, passes: int) -> None:
 
 
 def record_worker(mode: str, exchanges_file: str) -> None:
-    import bench_record
-
     from hl_testkit.client import SessionsClient
 
     exchanges = c.load_exchanges(Path(exchanges_file))
@@ -221,29 +220,21 @@ def report(refs: dict[tuple[str, str | int], int], replay_n: int, record_n: int)
             f"{client['sessions'] / client['plain']:.3f}x",
         ]
     )
-    targets = [
-        _target(
-            f"{tool} replay ≤ {limit:.1f}x {floor}, in instructions",
-            replay[tool],
-            replay[floor],
-            limit,
-        )
+    judged = [
+        (bench_replay.target_name(tool, floor, limit), replay[tool], replay[floor], limit)
         for tool, floor, limit in REPLAY_PAIRS
     ]
-    targets.append(
-        _target(
-            f"sessions recording at N={record_n:,} ≤ {RECORD_TARGET}x plain requests to the "
-            "same server, in instructions (client and server)",
-            both["sessions"],
-            both["plain"],
-            RECORD_TARGET,
-        )
+    judged.append(
+        (bench_record.target_name(record_n), both["sessions"], both["plain"], RECORD_TARGET)
     )
+    decides = {name: _verdict(*figures) for name, *figures in judged}
+    targets = [(f"{name}, in instructions", *decides[name]) for name, *_ in judged]
     header = ["measure", "tool", "instructions / request", "floor", "floor's", "ratio"]
     return {
         "title": TITLE,
         "table": c.table(header, rows),
         "targets": targets,
+        "decides": decides,
         "notes": [
             f"the server's own instructions per request: {_mi(server['plain'])} for plain "
             f"requests, {_mi(server['sessions'])} while recording; the client's ratio alone "
@@ -265,9 +256,9 @@ def _mi(value: float) -> str:
     return f"{value / 1e6:.3f} M"
 
 
-def _target(name: str, measured: float, floor: float, limit: float) -> tuple[str, bool, str]:
+def _verdict(measured: float, floor: float, limit: float) -> tuple[bool, str]:
     ratio = measured / floor
-    return name, ratio <= limit, f"{_mi(measured)} ÷ {_mi(floor)} = {ratio:.3f}x"
+    return ratio <= limit, f"{_mi(measured)} ÷ {_mi(floor)} = {ratio:.3f}x"
 
 
 def main(argv: list[str] | None = None) -> int:

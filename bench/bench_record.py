@@ -84,6 +84,11 @@ def add_lock_report(section: dict[str, Any], lock: dict[str, Any]) -> None:
 
 
 PATHS = ("sessions", "hl_cassette + requests")
+TARGET = 1.3
+
+
+def target_name(n: int) -> str:
+    return f"sessions recording at N={n:,} ≤ {TARGET}x plain requests to the same server"
 
 
 def measure(
@@ -168,14 +173,12 @@ def report(
                 f"{share:.0%}",
             ]
         )
-    ok, detail = c.verdict(c.paired(hl["sessions"].samples, plain.samples), 1.3)
+    ok, detail = c.verdict(c.paired(hl["sessions"].samples, plain.samples), TARGET)
     header = ["client", "per request", "÷ plain requests", "final save", "save's share"]
     return {
         "title": f"Recording, per request (N = {n:,}, keep-alive server in another process)",
         "table": c.table(header, rows),
-        "targets": [
-            (f"sessions recording at N={n:,} ≤ 1.3x plain requests to the same server", ok, detail)
-        ],
+        "targets": [(target_name(n), ok, detail)],
         "notes": [
             "floor: plain requests (the same `SessionsClient`, one keep-alive connection) to "
             "an HTTP/1.1 server in another process with TCP_NODELAY, answering the stand-in's "

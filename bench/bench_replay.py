@@ -347,6 +347,10 @@ def report(results: dict[int, dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def target_name(tool: str, floor: str, limit: float) -> str:
+    return f"{tool} replay ≤ {limit:.1f}x {floor} at every N"
+
+
 def targets(results: dict[int, dict[str, Any]]) -> list[tuple[str, bool | None, str]]:
     sizes = list(results)
     out = []
@@ -359,7 +363,7 @@ def targets(results: dict[int, dict[str, Any]]) -> list[tuple[str, bool | None, 
         }
         out.append(
             (
-                f"{tool} replay ≤ {limit:.1f}x {floor} at every N",
+                target_name(tool, floor, limit),
                 c.worst(ok for ok, _ in verdicts.values()),
                 "; ".join(f"N={n:,}: {detail}" for n, (_, detail) in verdicts.items()),
             )

@@ -54,9 +54,9 @@ def test_a_figure_is_the_measured_work_over_its_requests() -> None:
 
 
 def test_a_target_is_met_at_its_limit_and_missed_past_it() -> None:
-    assert b._target("t", 1.3e6, 1e6, 1.3)[1] is True
-    assert b._target("t", 1.31e6, 1e6, 1.3)[1] is False
-    assert b._target("t", 2.6e6, 2e6, 1.3)[2] == "2.600 M ÷ 2.000 M = 1.300x"
+    assert b._verdict(1.3e6, 1e6, 1.3)[0] is True
+    assert b._verdict(1.31e6, 1e6, 1.3)[0] is False
+    assert b._verdict(2.6e6, 2e6, 1.3)[1] == "2.600 M ÷ 2.000 M = 1.300x"
 
 
 @pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
@@ -68,3 +68,49 @@ def test_the_count_is_the_same_run_after_run_and_sees_the_work() -> None:
     assert abs(small[0] - small[1]) <= small[0] * 1e-4  # deterministic to 0.01%
     per_iteration = (large - small[0]) / 100_000
     assert 20 < per_iteration < 2000  # a few hundred instructions per bytecode loop turn
+
+
+def _bench_run() -> Any:
+    path = Path(__file__).resolve().parents[1] / "bench" / "run.py"
+    spec = importlib.util.spec_from_file_location("bench_run", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_only_a_target_the_clock_cannot_tell_takes_the_counts_verdict() -> None:
+    """The rule docs/benchmarks.md states: the clock's MET or NOT MET stands."""
+    wall = b.bench_record.target_name(1000)
+    clock = {
+        "targets": [
+            (wall, None, "per-round median 1.23x"),
+            ("replay flat", True, "1.09x"),
+            ("missed", False, "1.4x"),
+        ]
+    }
+    counts = {
+        "targets": [(f"{wall}, in instructions", False, "1.310x")],
+        "decides": {wall: (False, "1.310x"), "missed": (True, "0.9x")},
+    }
+    lines = _bench_run().target_lines([clock, counts])
+    assert lines == [
+        f"- NOT MET in instructions, WITHIN NOISE on the clock: {wall} "
+        "(instructions: 1.310x; clock: per-round median 1.23x)",
+        "- MET: replay flat (1.09x)",
+        "- NOT MET: missed (1.4x)",
+        f"- NOT MET: {wall}, in instructions (1.310x)",
+    ]
+
+
+def test_the_counts_decide_the_very_targets_the_clock_judges() -> None:
+    """A count's verdict reaches a clock's target only by its exact name."""
+    replay_names = {b.bench_replay.target_name(*ratio) for ratio in b.REPLAY_PAIRS}
+    assert replay_names == {
+        "sessions replay ≤ 2.0x dict adapter at every N",
+        "hl_cassette + requests replay ≤ 1.0x responses at every N",
+    }
+    assert b.bench_record.target_name(1000) == (
+        "sessions recording at N=1,000 ≤ 1.3x plain requests to the same server"
+    )
