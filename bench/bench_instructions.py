@@ -220,15 +220,27 @@ def report(refs: dict[tuple[str, str | int], int], replay_n: int, record_n: int)
             f"{client['sessions'] / client['plain']:.3f}x",
         ]
     )
-    judged = [
-        (bench_replay.target_name(tool, floor, limit), replay[tool], replay[floor], limit)
+    judged = [  # (the clock's target, how it is counted here, measured, floor, limit)
+        (
+            bench_replay.target_name(tool, floor, limit),
+            f"replay at N = {replay_n:,}",
+            replay[tool],
+            replay[floor],
+            limit,
+        )
         for tool, floor, limit in REPLAY_PAIRS
     ]
     judged.append(
-        (bench_record.target_name(record_n), both["sessions"], both["plain"], RECORD_TARGET)
+        (
+            bench_record.target_name(record_n),
+            "client and server",
+            both["sessions"],
+            both["plain"],
+            RECORD_TARGET,
+        )
     )
-    decides = {name: _verdict(*figures) for name, *figures in judged}
-    targets = [(f"{name}, in instructions", *decides[name]) for name, *_ in judged]
+    decides = {name: _verdict(*figures) for name, _, *figures in judged}
+    targets = [(f"{name}, in instructions ({how})", *decides[name]) for name, how, *_ in judged]
     header = ["measure", "tool", "instructions / request", "floor", "floor's", "ratio"]
     return {
         "title": TITLE,
