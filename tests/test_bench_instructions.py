@@ -4,13 +4,13 @@ count itself deterministic, which is the whole reason to use it."""
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests import bench_scripts
 
 SUMMARY = """==4242== Cachegrind, a cache and branch-prediction profiler
 ==4242== Command: python worker.py
@@ -19,18 +19,7 @@ SUMMARY = """==4242== Cachegrind, a cache and branch-prediction profiler
 """
 
 
-def _bench_instructions() -> Any:  # bench/ is scripts, not a package: loaded by its path
-    path = Path(__file__).resolve().parents[1] / "bench" / "bench_instructions.py"
-    spec = importlib.util.spec_from_file_location("bench_instructions", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-b: Any = _bench_instructions()
+b: Any = bench_scripts.load("bench_instructions.py", "bench_instructions")
 
 
 def test_the_count_is_read_from_valgrinds_summary() -> None:
@@ -70,16 +59,6 @@ def test_the_count_is_the_same_run_after_run_and_sees_the_work() -> None:
     assert 20 < per_iteration < 2000  # a few hundred instructions per bytecode loop turn
 
 
-def _bench_run() -> Any:
-    path = Path(__file__).resolve().parents[1] / "bench" / "run.py"
-    spec = importlib.util.spec_from_file_location("bench_run", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_only_a_target_the_clock_cannot_tell_takes_the_counts_verdict() -> None:
     """The rule docs/benchmarks.md states: the clock's MET or NOT MET stands."""
     wall = b.bench_record.target_name(1000)
@@ -94,7 +73,7 @@ def test_only_a_target_the_clock_cannot_tell_takes_the_counts_verdict() -> None:
         "targets": [(f"{wall}, in instructions", False, "1.310x")],
         "decides": {wall: (False, "1.310x"), "missed": (True, "0.9x")},
     }
-    lines = _bench_run().target_lines([clock, counts])
+    lines = bench_scripts.load("run.py", "bench_run").target_lines([clock, counts])
     assert lines == [
         f"- NOT MET in instructions, WITHIN NOISE on the clock: {wall} "
         "(instructions: 1.310x; clock: per-round median 1.23x)",

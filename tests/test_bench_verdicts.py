@@ -4,28 +4,15 @@ median."""
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import random
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests import bench_scripts
 
-def _bench_common() -> object:  # bench/ is scripts, not a package: loaded by its path
-    path = Path(__file__).resolve().parents[1] / "bench" / "_common.py"
-    spec = importlib.util.spec_from_file_location("bench_common", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up while made
-    spec.loader.exec_module(module)
-    return module
-
-
-c: Any = _bench_common()
+c: Any = bench_scripts.load("_common.py", "bench_common")
 
 
 @pytest.mark.parametrize("n", [5, 7, 11, 21, 25])
