@@ -5,10 +5,12 @@ stubs.
 Why: while recording, vcrpy's stubs rebuild each exchange twice (a vcrpy `Request`
 from the connection's calls, then a `VCRHTTPResponse` whose headers `email.parser`
 parses twice), around urllib3 going through its stub connection classes. Here the
-request goes through requests' own `HTTPAdapter` with vcrpy's patches stepped out
-of (`vcr_cassette.stepped_out`, as vcrpy's stubs do for each real request: urllib3's
-connection classes name themselves through their module, which vcrpy patches), and
-the exchange is handed to the same code vcrpy's path ends in:
+request goes through requests' own `HTTPAdapter`, whose pools make urllib3's real
+connections while vcrpy's patches stay on (`real_pools`: urllib3's connection classes
+name themselves through their module, which vcrpy patches; where that is not known to
+be handled, urllib3 2, each request steps out of the patches with
+`vcr_cassette.stepped_out`, as vcrpy's stubs do), and the exchange is handed to the
+same code vcrpy's path ends in:
 
 * the API boundary check and the request key, from the URI vcrpy's stub would
   see (scheme, host, a port only if not the default, path and query);
@@ -32,6 +34,7 @@ proves both paths write the same cassette and give the same results.
 
 from __future__ import annotations
 
+import contextlib
 import io
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -48,7 +51,7 @@ from urllib3.exceptions import ProtocolError, ReadTimeoutError
 
 from hl_testkit.cassettes import canonical, matching
 from hl_testkit.cassettes.model import Headers
-from hl_testkit.recording import vcr_cassette
+from hl_testkit.recording import real_pools, vcr_cassette
 from hl_testkit.recording.recorded_response import build_response
 from hl_testkit.recording.recorder import Recording
 
@@ -60,7 +63,18 @@ class RecordAdapter(HTTPAdapter):
         self.recording = recording
         self.fallback = fallback
         self.origin = stub_origin(recording.base_url)
+        #: Does the pool make real connections under vcrpy's patches (`real_pools`)? Else
+        #: each request steps out of them, as vcrpy's stubs do.
+        self.real_pools = False
         super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)  # type: ignore[no-untyped-call]
+        manager: Any = self.poolmanager  # (its stub lacks `pool_classes_by_scheme`)
+        classes = real_pools.pool_classes(manager.pool_classes_by_scheme)
+        self.real_pools = classes is not None
+        if classes is not None:
+            manager.pool_classes_by_scheme = classes
 
     def send(
         self,
@@ -92,7 +106,7 @@ class RecordAdapter(HTTPAdapter):
                 return build_response(request, interaction.response, self)
             if recording.record_mode == "once" and recording.holds_own:
                 raise recording.miss(key)  # vcrpy's write protection
-        with vcr_cassette.stepped_out():
+        with contextlib.nullcontext() if self.real_pools else vcr_cassette.stepped_out():
             response = super().send(request, True, timeout, verify, cert, proxies)
             raw = response.raw
             answer = {
