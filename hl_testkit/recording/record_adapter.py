@@ -111,7 +111,7 @@ class RecordAdapter(HTTPAdapter):
             raw = response.raw
             answer = {
                 "status": {"code": raw.status, "message": raw.reason},
-                "headers": vcr_cassette.serialize_headers(raw._original_response),
+                "headers": recorded_headers(raw.headers),
                 "body": {"string": _read(raw, request)},
             }
         recording.recorded.append(
@@ -119,6 +119,15 @@ class RecordAdapter(HTTPAdapter):
                 recording, method, uri, headers, body, answer, (stored_uri, stored_body)
             )
         )
+        if _as_read(raw.headers) and not (stream or request.hooks.get("response")):
+            # The answer as it was read is what urllib3 makes of vcrpy's: its headers as
+            # they came (no Transfer-Encoding to drop), its body as it is (no
+            # Content-Encoding to decode), so requests' own Response stands; its content
+            # is the body, read already (as `Session.send` would read it: nothing streams
+            # it, no response hook reads the raw answer first).
+            response._content = answer["body"]["string"]
+            response._content_consumed = True  # type: ignore[attr-defined]
+            return response
         # HTTPAdapter's own Response, as `build_response` makes it of what urllib3 makes of
         # vcrpy's answer: the same status, reason, URL and cookies (read from the same
         # original response); only the raw answer, its headers and their encoding change.
@@ -138,6 +147,23 @@ def _read(raw: urllib3.HTTPResponse, request: requests.PreparedRequest) -> bytes
         raise requests.ReadTimeout(exc, request=request) from exc
     except ProtocolError as exc:
         raise requests.ConnectionError(exc, request=request) from exc
+
+
+def recorded_headers(headers: HTTPHeaderDict) -> dict[str, list[str]]:
+    """`vcr_cassette.serialize_headers` of the message urllib3 read `headers` from (each
+    name once, as first spelt, every value in any case, in order), read off urllib3's
+    container (by lowercased name: [the first spelling, *every value]) rather than by
+    parsing the message's headers again. `tests/test_record_adapter.py` holds the two
+    to each other."""
+    container: dict[str, list[str]] = headers._container  # type: ignore[attr-defined]
+    return {values[0]: values[1:] for values in container.values()}
+
+
+def _as_read(headers: HTTPHeaderDict) -> bool:
+    """Is the answer read off the connection what urllib3 makes of vcrpy's (see
+    `_as_urllib3_sees_it`)? Yes without Transfer-Encoding or Content-Encoding."""
+    container: dict[str, list[str]] = headers._container  # type: ignore[attr-defined]
+    return "transfer-encoding" not in container and "content-encoding" not in container
 
 
 def plain_headers(headers: Mapping[str, str]) -> Headers:
