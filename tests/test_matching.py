@@ -186,3 +186,10 @@ def test_request_headers_and_is_request_headers_and_a_second_pass(
         if name.lower() in canonical.KEPT_REQUEST_HEADERS
     ]
     assert found == [(k, str(v)) for k, v in headers.items() if k.lower() == "content-encoding"]
+
+
+def test_api_prefix_is_the_canonical_base_urls_path() -> None:
+    # Split once, not per key: still what the split gives, and only for the API's URIs.
+    path = urlsplit(canonical.CANONICAL_BASE_URL).path
+    assert canonical.api_prefix(canonical.CANONICAL_BASE_URL + "/sessions") == path == "/v4"
+    assert canonical.api_prefix("http://localhost/v4/sessions") == ""

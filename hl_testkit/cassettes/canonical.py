@@ -84,11 +84,13 @@ def canonical_uri(uri: str, base_url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
 
 
+#: The path of `CANONICAL_BASE_URL`, split once (not for every request's key).
+_CANONICAL_BASE_PATH = urlsplit(CANONICAL_BASE_URL).path
+
+
 def api_prefix(stored_uri: str) -> str:
     """The part of a stored URI's path that matching ignores: the API's base path."""
-    if stored_uri.startswith(CANONICAL_BASE_URL):
-        return urlsplit(CANONICAL_BASE_URL).path
-    return ""
+    return _CANONICAL_BASE_PATH if stored_uri.startswith(CANONICAL_BASE_URL) else ""
 
 
 def _origin(parts: SplitResult) -> tuple[str, str, int | None]:
