@@ -165,6 +165,9 @@ def response_headers(raw: Mapping[str, Iterable[str] | str]) -> Headers:
     for name, value in raw.items():
         if name.lower() in VOLATILE_RESPONSE_HEADERS:
             continue
+        if type(value) is list and len(value) == 1:  # the usual: no list to make
+            kept[name] = str(value[0])
+            continue
         values = [value] if isinstance(value, str) else [str(v) for v in value]
         kept[name] = values[0] if len(values) == 1 else values
     return kept

@@ -34,7 +34,6 @@ proves both paths write the same cassette and give the same results.
 
 from __future__ import annotations
 
-import contextlib
 import io
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -106,14 +105,17 @@ class RecordAdapter(HTTPAdapter):
                 return build_response(request, interaction.response, self)
             if recording.record_mode == "once" and recording.holds_own:
                 raise recording.miss(key)  # vcrpy's write protection
-        with contextlib.nullcontext() if self.real_pools else vcr_cassette.stepped_out():
+        if self.real_pools:
             response = super().send(request, True, timeout, verify, cert, proxies)
-            raw = response.raw
-            answer = {
-                "status": {"code": raw.status, "message": raw.reason},
-                "headers": recorded_headers(raw.headers),
-                "body": {"string": _read(raw, request)},
-            }
+        else:
+            with vcr_cassette.stepped_out():
+                response = super().send(request, True, timeout, verify, cert, proxies)
+        raw = response.raw
+        answer = {
+            "status": {"code": raw.status, "message": raw.reason},
+            "headers": recorded_headers(raw.headers),
+            "body": {"string": _read(raw, request)},
+        }
         recording.recorded.append(
             vcr_cassette.recorded_interaction(
                 recording, method, uri, headers, body, answer, (stored_uri, stored_body)
