@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from hypothesis import given, settings
@@ -186,3 +187,31 @@ def test_request_headers_and_is_request_headers_and_a_second_pass(
         if name.lower() in canonical.KEPT_REQUEST_HEADERS
     ]
     assert found == [(k, str(v)) for k, v in headers.items() if k.lower() == "content-encoding"]
+
+
+def test_api_prefix_is_the_canonical_base_urls_path() -> None:
+    # Split once, not per key: still what the split gives, and only for the API's URIs.
+    path = urlsplit(canonical.CANONICAL_BASE_URL).path
+    assert canonical.api_prefix(canonical.CANONICAL_BASE_URL + "/sessions") == path == "/v4"
+    assert canonical.api_prefix("http://localhost/v4/sessions") == ""
+
+
+_VALUE = st.text(max_size=3) | st.integers(0, 9)  # vcrpy's lists may hold non-strings
+_RAW_HEADERS = st.dictionaries(
+    st.sampled_from(["Content-Type", "Date", "date", "X-A", "Set-Cookie", "Content-Length"]),
+    st.text(max_size=3) | st.lists(_VALUE, max_size=3) | st.tuples(_VALUE),
+)
+
+
+@given(_RAW_HEADERS)
+def test_response_headers_keep_what_they_kept(raw: dict[str, Any]) -> None:
+    # A one-value list taken without making a list of it: as before, for any value.
+    expected: dict[str, Any] = {}
+    for name, value in raw.items():
+        if name.lower() in canonical.VOLATILE_RESPONSE_HEADERS:
+            continue
+        values = [value] if isinstance(value, str) else [str(v) for v in value]
+        expected[name] = values[0] if len(values) == 1 else values
+    made = canonical.response_headers(raw)
+    assert list(made.items()) == list(expected.items())
+    assert all(type(v) is str or all(type(x) is str for x in v) for v in made.values())

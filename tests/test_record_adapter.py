@@ -40,6 +40,7 @@ from hl_testkit.recording.record_adapter import (
     case_insensitive,
     header_dict,
     plain_headers,
+    recorded_headers,
     stub_origin,
     stub_uri,
 )
@@ -209,6 +210,8 @@ def test_serialize_headers_is_what_urllib3_reads_live(headers: list[tuple[str, s
     response = _answer(headers)
     mine = vcr_cassette.serialize_headers(response)
     live = HTTPHeaderDict(response.msg.items())  # urllib3's reading, 1 and 2 alike
+    # The adapter reads them off urllib3's reading rather than the message again.
+    assert list(recorded_headers(live).items()) == list(mine.items())
     made = header_dict(mine)
     kept = [(k, v) for k, v in live.items() if k.lower() != "transfer-encoding"]  # type: ignore[no-untyped-call]
     assert list(made.items()) == kept  # type: ignore[no-untyped-call]
@@ -519,3 +522,62 @@ def test_plugin_verdicts_agree(pytester: pytest.Pytester) -> None:
     assert _failures(slow) == _failures(fast)
     assert slow_files == fast_files
     assert sorted(fast_files) == ["test_calls.yaml", "test_schema.yaml"]
+
+
+# -- an answer as read: requests' own Response stands ------------------------------------
+
+
+_AS_READ_PATHS = [
+    *("/sessions/sesh_1", "/sessions/sesh_cookie", "/sessions/sesh_404", "/sessions/sesh_old"),
+    *("/sessions/sesh_chunked", "/sessions/sesh_gzip"),
+]
+
+
+def _raw_seen(response: requests.Response) -> Any:
+    """What a test can see of a response, down to its raw answer (read after content)."""
+    raw = response.raw
+    return (_seen(response), response.text, list(response.iter_content(7)),
+            [(r.status_code, r.url) for r in response.history],
+            [(k, v) for k, v in raw.headers.items() if k not in ("Date", "X-Request-Id")],
+            raw.status, raw.reason, raw.read(), raw.read(decode_content=True),
+            raw.version)  # fmt: skip
+
+
+def _as_read_outcomes(tmp_path: Path, base_url: str, direct: bool, hook: bool) -> Any:
+    recording = Recording(path=tmp_path / f"{direct}{hook}.yaml", record_mode="once",
+                          base_url=base_url, nodeid="t.py::t")  # fmt: skip
+    recording.load()
+    seen, rebuilt = [], []
+    with activated(recording, {}), SessionsClient(KEY, base_url=base_url) as client:
+        if direct:
+            fallback = client.http.get_adapter(client.base_url)
+            client.http.mount(client.base_url, RecordAdapter(recording, fallback))
+        if hook:  # a response hook may read the raw answer before `Session.send` does
+            client.http.hooks["response"].append(lambda response, **kwargs: None)
+        for path in _AS_READ_PATHS:
+            response = client.http.get(client.base_url + path)
+            rebuilt.append(isinstance(response.raw._fp, io.BytesIO))
+            seen.append(_raw_seen(response))
+    return seen, rebuilt, [i.response.body for i in recording.recorded]
+
+
+def test_an_answer_as_read_stands_as_requests_built_it(tmp_path: Path) -> None:
+    """Without Transfer-Encoding or Content-Encoding, the answer read off the connection
+    is what urllib3 makes of vcrpy's: requests' own Response is kept, its content the body
+    read (not rebuilt over the body and read again). A test sees the same as through
+    vcrpy's stubs and through the rebuilt answer (taken with a response hook, or a
+    streamed request), down to the raw answer."""
+    with varied_api() as base_url:
+        slow = _as_read_outcomes(tmp_path, base_url, direct=False, hook=False)
+        fast = _as_read_outcomes(tmp_path, base_url, direct=True, hook=False)
+        hooked = _as_read_outcomes(tmp_path, base_url, direct=True, hook=True)
+    for n, path in enumerate(_AS_READ_PATHS):
+        assert fast[0][n] == hooked[0][n], path
+        # vcrpy's raw answer has no HTTP version (None); the adapter's, rebuilt or not, 11.
+        assert fast[0][n][:-1] == slow[0][n][:-1], path
+        assert (slow[0][n][-1], fast[0][n][-1]) == (None, 11)
+    assert fast[2] == slow[2] == hooked[2]  # the same bodies recorded
+    # Kept as read: identity answers (the redirect's target too); rebuilt: the others.
+    assert fast[1] == [False, False, False, False, True, True]
+    assert hooked[1] == [True] * len(_AS_READ_PATHS)
+    assert fast[0][0][0][4] == json.dumps({**_session("sesh_1")}).encode()

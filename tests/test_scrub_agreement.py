@@ -174,3 +174,33 @@ def test_a_body_without_credential_fields_is_not_parsed() -> None:
     assert not scrub._may_name_a_field(body, scrub.DEFAULT_RULES)
     for parsed in (b'{"x": {"Api-Key": 1}}', b'{"kind": "token"}', b'{"max_tokens": 3}'):
         assert scrub._may_name_a_field(parsed, scrub.DEFAULT_RULES)
+
+
+_NEEDLES = st.lists(st.text(alphabet="abk_ey-tokn", min_size=1, max_size=9), max_size=8)
+
+
+@given(_NEEDLES, st.text(alphabet="abk_ey-tokn ", max_size=40))
+def test_the_probes_find_every_text_a_needle_is_in(names: list[str], text: str) -> None:
+    """Fewer searches (`_field_probes`) decide as the needles would: each needle holds a
+    probe, so a text holding no probe holds no needle (then no field name can match)."""
+    needles = scrub._field_needles(tuple(names))
+    if needles is None:
+        return
+    probes = scrub._probes(needles)
+    assert all(any(probe in needle for probe in probes) for needle in needles)
+    body = text.encode("ascii")
+    if any(needle in body for needle in needles):
+        assert any(probe in body for probe in probes)
+    rules = ScrubRules(field_names=tuple(names))
+    assert scrub._may_name_a_field(body, rules) == any(needle in body.replace(b"-", b"_")
+                                                        for needle in needles)  # fmt: skip
+
+
+def test_the_default_names_take_fewer_searches() -> None:
+    needles = scrub._field_needles(scrub.DEFAULT_RULES.field_names)
+    probes = scrub._field_probes(scrub.DEFAULT_RULES.field_names)
+    assert needles is not None
+    assert probes is not None
+    assert len(probes) < len(needles)
+    assert b"_key" in probes
+    assert b"passw" in probes

@@ -84,11 +84,13 @@ def canonical_uri(uri: str, base_url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
 
 
+#: The path of `CANONICAL_BASE_URL`, split once (not for every request's key).
+_CANONICAL_BASE_PATH = urlsplit(CANONICAL_BASE_URL).path
+
+
 def api_prefix(stored_uri: str) -> str:
     """The part of a stored URI's path that matching ignores: the API's base path."""
-    if stored_uri.startswith(CANONICAL_BASE_URL):
-        return urlsplit(CANONICAL_BASE_URL).path
-    return ""
+    return _CANONICAL_BASE_PATH if stored_uri.startswith(CANONICAL_BASE_URL) else ""
 
 
 def _origin(parts: SplitResult) -> tuple[str, str, int | None]:
@@ -162,6 +164,9 @@ def response_headers(raw: Mapping[str, Iterable[str] | str]) -> Headers:
     kept: Headers = {}
     for name, value in raw.items():
         if name.lower() in VOLATILE_RESPONSE_HEADERS:
+            continue
+        if type(value) is list and len(value) == 1:  # the usual: no list to make
+            kept[name] = str(value[0])
             continue
         values = [value] if isinstance(value, str) else [str(v) for v in value]
         kept[name] = values[0] if len(values) == 1 else values

@@ -5,10 +5,12 @@ stubs.
 Why: while recording, vcrpy's stubs rebuild each exchange twice (a vcrpy `Request`
 from the connection's calls, then a `VCRHTTPResponse` whose headers `email.parser`
 parses twice), around urllib3 going through its stub connection classes. Here the
-request goes through requests' own `HTTPAdapter` with vcrpy's patches stepped out
-of (`vcr_cassette.stepped_out`, as vcrpy's stubs do for each real request: urllib3's
-connection classes name themselves through their module, which vcrpy patches), and
-the exchange is handed to the same code vcrpy's path ends in:
+request goes through requests' own `HTTPAdapter`, whose pools make urllib3's real
+connections while vcrpy's patches stay on (`real_pools`: urllib3's connection classes
+name themselves through their module, which vcrpy patches; where that is not known to
+be handled, urllib3 2, each request steps out of the patches with
+`vcr_cassette.stepped_out`, as vcrpy's stubs do), and the exchange is handed to the
+same code vcrpy's path ends in:
 
 * the API boundary check and the request key, from the URI vcrpy's stub would
   see (scheme, host, a port only if not the default, path and query);
@@ -48,7 +50,7 @@ from urllib3.exceptions import ProtocolError, ReadTimeoutError
 
 from hl_testkit.cassettes import canonical, matching
 from hl_testkit.cassettes.model import Headers
-from hl_testkit.recording import vcr_cassette
+from hl_testkit.recording import real_pools, vcr_cassette
 from hl_testkit.recording.recorded_response import build_response
 from hl_testkit.recording.recorder import Recording
 
@@ -60,7 +62,18 @@ class RecordAdapter(HTTPAdapter):
         self.recording = recording
         self.fallback = fallback
         self.origin = stub_origin(recording.base_url)
+        #: Does the pool make real connections under vcrpy's patches (`real_pools`)? Else
+        #: each request steps out of them, as vcrpy's stubs do.
+        self.real_pools = False
         super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)  # type: ignore[no-untyped-call]
+        manager: Any = self.poolmanager  # (its stub lacks `pool_classes_by_scheme`)
+        classes = real_pools.pool_classes(manager.pool_classes_by_scheme)
+        self.real_pools = classes is not None
+        if classes is not None:
+            manager.pool_classes_by_scheme = classes
 
     def send(
         self,
@@ -92,19 +105,31 @@ class RecordAdapter(HTTPAdapter):
                 return build_response(request, interaction.response, self)
             if recording.record_mode == "once" and recording.holds_own:
                 raise recording.miss(key)  # vcrpy's write protection
-        with vcr_cassette.stepped_out():
+        if self.real_pools:
             response = super().send(request, True, timeout, verify, cert, proxies)
-            raw = response.raw
-            answer = {
-                "status": {"code": raw.status, "message": raw.reason},
-                "headers": vcr_cassette.serialize_headers(raw._original_response),
-                "body": {"string": _read(raw, request)},
-            }
+        else:
+            with vcr_cassette.stepped_out():
+                response = super().send(request, True, timeout, verify, cert, proxies)
+        raw = response.raw
+        answer = {
+            "status": {"code": raw.status, "message": raw.reason},
+            "headers": recorded_headers(raw.headers),
+            "body": {"string": _read(raw, request)},
+        }
         recording.recorded.append(
             vcr_cassette.recorded_interaction(
                 recording, method, uri, headers, body, answer, (stored_uri, stored_body)
             )
         )
+        if _as_read(raw.headers) and not (stream or request.hooks.get("response")):
+            # The answer as it was read is what urllib3 makes of vcrpy's: its headers as
+            # they came (no Transfer-Encoding to drop), its body as it is (no
+            # Content-Encoding to decode), so requests' own Response stands; its content
+            # is the body, read already (as `Session.send` would read it: nothing streams
+            # it, no response hook reads the raw answer first).
+            response._content = answer["body"]["string"]
+            response._content_consumed = True  # type: ignore[attr-defined]
+            return response
         # HTTPAdapter's own Response, as `build_response` makes it of what urllib3 makes of
         # vcrpy's answer: the same status, reason, URL and cookies (read from the same
         # original response); only the raw answer, its headers and their encoding change.
@@ -124,6 +149,23 @@ def _read(raw: urllib3.HTTPResponse, request: requests.PreparedRequest) -> bytes
         raise requests.ReadTimeout(exc, request=request) from exc
     except ProtocolError as exc:
         raise requests.ConnectionError(exc, request=request) from exc
+
+
+def recorded_headers(headers: HTTPHeaderDict) -> dict[str, list[str]]:
+    """`vcr_cassette.serialize_headers` of the message urllib3 read `headers` from (each
+    name once, as first spelt, every value in any case, in order), read off urllib3's
+    container (by lowercased name: [the first spelling, *every value]) rather than by
+    parsing the message's headers again. `tests/test_record_adapter.py` holds the two
+    to each other."""
+    container: dict[str, list[str]] = headers._container  # type: ignore[attr-defined]
+    return {values[0]: values[1:] for values in container.values()}
+
+
+def _as_read(headers: HTTPHeaderDict) -> bool:
+    """Is the answer read off the connection what urllib3 makes of vcrpy's (see
+    `_as_urllib3_sees_it`)? Yes without Transfer-Encoding or Content-Encoding."""
+    container: dict[str, list[str]] = headers._container  # type: ignore[attr-defined]
+    return "transfer-encoding" not in container and "content-encoding" not in container
 
 
 def plain_headers(headers: Mapping[str, str]) -> Headers:

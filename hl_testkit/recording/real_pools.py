@@ -1,0 +1,150 @@
+"""urllib3 pools that make urllib3's real connections while vcrpy's patches are on: the
+record adapter's, so that it needs no step out of those patches for each request.
+
+vcrpy swaps urllib3's connection classes (the pools' `ConnectionCls`, and the names in
+`urllib3.connection` and `http.client`) for its stubs, and a stub steps out of all of
+its patches (`vcr.patch.force_reset`) for each real request: urllib3's own code names
+its classes through their module, `super(HTTPConnection, self)` in
+`HTTPConnection.request` and `HTTPConnection.__init__(self, ...)` in
+`HTTPSConnection.__init__` (urllib3 1.26), which then name vcrpy's stub. Stepping out
+sets a dozen attributes back and forth per request, and for its duration every other
+client in the process (another thread's) goes unrecorded.
+
+Here instead: for each scheme, a subclass of urllib3's pool whose `ConnectionCls` is a
+subclass of the real connection class in which each method that names a patched
+module attribute is the same code reading, for those names only, what the module held
+before vcrpy patched it (`vcr_cassette.reset_triples`); every other name is read from
+the module as it is. Nothing global changes: vcrpy's other patches (its `_get_conn`,
+`_new_conn` and `is_connection_dropped` wrappers, which let a real connection through)
+stay on, and every other client is recorded by vcrpy throughout.
+`tests/test_real_pools.py` holds it to that; `tests/test_record_adapter.py` to vcrpy's
+path.
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Iterator
+from typing import Any
+
+import urllib3
+
+from hl_testkit.recording import vcr_cassette
+
+#: Pool classes by scheme, by the originals they were built from (rebuilt when vcrpy or
+#: urllib3 is reimported: an in-process pytest run drops them).
+_built: dict[tuple[tuple[Any, ...], ...], dict[str, type]] = {}
+
+
+def pool_classes(by_scheme: dict[str, type]) -> dict[str, type] | None:
+    """A `PoolManager`'s `pool_classes_by_scheme` (`by_scheme`), each a subclass making
+    real connections under vcrpy's patches;
+    None where it is not known to be right (urllib3 other than 1.x, a method naming a
+    patched name in a form not handled): the adapter steps out then, as before."""
+    if not urllib3.__version__.startswith("1."):
+        return None
+    triples = vcr_cassette.reset_triples()
+    # The objects themselves (hashed by identity): no id reused.
+    key = (*triples, *by_scheme.items())
+    if key not in _built:
+        if len(_built) > 8:  # reimports in a long in-process session: forget the stale
+            _built.clear()
+        built = _build(triples, by_scheme)
+        if built is None:
+            return None
+        _built[key] = built
+    return _built[key]
+
+
+def _build(
+    triples: list[tuple[Any, str, Any]], by_scheme: dict[str, type]
+) -> dict[str, type] | None:
+    originals = {(id(target), attribute): original for target, attribute, original in triples}
+    #: By module namespace: the patched names and what they were.
+    pinned: dict[int, dict[str, Any]] = {}
+    for target, attribute, original in triples:
+        if isinstance(target, types.ModuleType):
+            pinned.setdefault(id(vars(target)), {})[attribute] = original
+    out: dict[str, type] = {}
+    for scheme, pool in by_scheme.items():
+        connection = originals.get((id(pool), "ConnectionCls"), vars(pool).get("ConnectionCls"))
+        real = _real_connection(connection, pinned) if isinstance(connection, type) else None
+        if real is None:
+            return None
+        name = f"Real{pool.__name__}"
+        out[scheme] = type(name, (pool,), {"ConnectionCls": real, "__module__": __name__})
+    return out
+
+
+def _real_connection(cls: type, pinned: dict[int, dict[str, Any]]) -> type | None:
+    """A subclass of `cls` whose methods read the pinned names as they were."""
+    methods: dict[str, Any] = {}
+    seen: set[str] = set()
+    for klass in cls.__mro__:
+        for name, value in vars(klass).items():
+            if name in seen:
+                continue  # overridden lower in the MRO: that one is what runs
+            seen.add(name)
+            function = value if isinstance(value, types.FunctionType) else None
+            code = _code_of(value)
+            if code is None:
+                continue
+            names = pinned.get(id(_globals_of(value)), {})
+            if not names or not (_names_in(code) & names.keys()):
+                continue
+            if function is None:  # a property or classmethod naming one: not handled
+                return None
+            methods[name] = _reading(function, names)
+    return type(f"Real{cls.__name__}", (cls,), {**methods, "__module__": __name__})
+
+
+def _code_of(value: Any) -> types.CodeType | None:
+    for part in (value, getattr(value, "__func__", None), getattr(value, "fget", None)):
+        if isinstance(part, types.FunctionType):
+            return part.__code__
+    return None
+
+
+def _globals_of(value: Any) -> dict[str, Any] | None:
+    for part in (value, getattr(value, "__func__", None), getattr(value, "fget", None)):
+        if isinstance(part, types.FunctionType):
+            return part.__globals__
+    return None
+
+
+def _names_in(code: types.CodeType) -> set[str]:
+    """Every name `code` and the code nested in it (a generator expression) may look up."""
+    return set(code.co_names).union(*(_names_in(c) for c in _nested(code)))
+
+
+def _nested(code: types.CodeType) -> Iterator[types.CodeType]:
+    return (const for const in code.co_consts if isinstance(const, types.CodeType))
+
+
+class _PinnedNames(dict[str, Any]):
+    """A module's namespace as a copied function reads it: the pinned names as they were,
+    any other as the module holds it now (a function whose globals are not exactly a dict
+    looks each one up through `__getitem__`, and so `__missing__`)."""
+
+    def __init__(self, module: dict[str, Any], pinned: dict[str, Any]) -> None:
+        super().__init__(pinned)
+        self["__builtins__"] = module.get("__builtins__", __builtins__)
+        self.module = module
+
+    def __missing__(self, name: str) -> Any:
+        return self.module[name]
+
+
+def _reading(function: types.FunctionType, names: dict[str, Any]) -> types.FunctionType:
+    """`function`, the same code, reading `names` as given."""
+    copy = types.FunctionType(
+        function.__code__,
+        _PinnedNames(function.__globals__, names),
+        function.__name__,
+        function.__defaults__,
+        function.__closure__,
+    )
+    copy.__kwdefaults__ = function.__kwdefaults__
+    copy.__qualname__ = function.__qualname__
+    copy.__doc__ = function.__doc__
+    return copy
