@@ -6,8 +6,10 @@ adapter paths (real pools, stepping out) write what vcrpy's path writes is
 
 from __future__ import annotations
 
+import functools
 import http.client
 import json
+import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -155,3 +157,114 @@ def test_without_real_pools_the_adapter_steps_out_and_agrees(
         slow = _agree(tmp_path, "once", base_url)
         fast = _record(tmp_path / "again.yaml", "once", base_url, True)
     assert slow["result"] == fast["result"] == ("written", 15)
+
+
+def _wrapped(seen: list[str], cls: Any) -> Any:
+    """urllib3's `HTTPConnection.request` (of `cls`, the real class) behind a plain
+    wrapper, as instrumentation or a header injector sets one."""
+    original = vars(cls)["request"]
+
+    @functools.wraps(original)
+    def request(self: Any, *args: Any, **kwargs: Any) -> Any:
+        seen.append(args[1])
+        return original(self, *args, **kwargs)
+
+    return request
+
+
+def _get(tmp_path: Path, base_url: str, name: str, between: Any = None) -> list[int]:
+    """Two session gets through the adapter, `between` run after the first."""
+    recording = _recording(tmp_path / name, base_url)
+    with activated(recording, {}), SessionsClient(KEY, base_url=base_url) as client:
+        client.http.mount(base_url, RecordAdapter(recording, client.http.get_adapter(base_url)))
+        statuses = [client.get(id="sesh_1").status]
+        if between:
+            between()
+        statuses.append(client.get(id="sesh_2").status)
+    return statuses
+
+
+def test_a_method_wrapped_before_the_pools_are_built_is_honoured(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The wrapper's own code names no patched class: copying by names alone left
+    urllib3's original to name vcrpy's stub (`super(HTTPConnection, self)`: TypeError),
+    in this and every later recording, the wrapper gone or not. Such a method is not
+    known to read as it was: no real pools then, a step out per request, as before."""
+    seen: list[str] = []
+    real = urllib3.connection.HTTPConnection  # (no cassette active: the real class)
+    monkeypatch.setattr(real, "request", _wrapped(seen, real))
+    with varied_api() as base_url:
+        assert _get(tmp_path, base_url, "wrapped") == [200, 200]
+        assert seen == ["/v4/sessions/sesh_1", "/v4/sessions/sesh_2"]
+        with _active():
+            assert real_pools.pool_classes({"http": urllib3.HTTPConnectionPool}) is None
+        monkeypatch.undo()
+        assert _get(tmp_path, base_url, "unwrapped") == [200, 200]
+        with _active():
+            assert real_pools.pool_classes({"http": urllib3.HTTPConnectionPool}) is not None
+
+
+def test_a_method_wrapped_after_the_pools_are_built_is_honoured(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A copy made before the wrapper was set would skip it, silently: the adapter asks
+    before each request whether its copies are still what urllib3's classes hold."""
+    seen: list[str] = []
+    real = urllib3.connection.HTTPConnection  # (no cassette active: the real class)
+    wrapper = _wrapped(seen, real)
+    with varied_api() as base_url:
+        _get(tmp_path, base_url, "warm")  # the pool classes are built and kept
+        wrap = lambda: monkeypatch.setattr(real, "request", wrapper)  # noqa: E731
+        assert _get(tmp_path, base_url, "wrapped", between=wrap) == [200, 200]
+    assert seen == ["/v4/sessions/sesh_2"]
+
+
+def test_errors_and_reprs_name_urllib3s_own_classes(tmp_path: Path) -> None:
+    """The subclasses are named as their bases: a refused connection reads as on vcrpy's
+    path (`HTTPConnectionPool(host=...)`, `urllib3.connection.HTTPConnection object`)."""
+    with _active():
+        classes = real_pools.pool_classes(
+            {"http": urllib3.HTTPConnectionPool, "https": urllib3.HTTPSConnectionPool}
+        )
+    assert classes is not None
+    for scheme, base in (
+        ("http", urllib3.HTTPConnectionPool),
+        ("https", urllib3.HTTPSConnectionPool),
+    ):
+        pool, connection = classes[scheme], classes[scheme].ConnectionCls  # type: ignore[attr-defined]
+        assert (pool.__module__, pool.__qualname__) == (base.__module__, base.__qualname__)
+        assert connection.__module__ == "urllib3.connection"
+        assert connection.__qualname__ == connection.__mro__[1].__qualname__
+    copied = vars(classes["http"].ConnectionCls)["request"]  # type: ignore[attr-defined]
+    assert copied.__globals__["__name__"] == "urllib3.connection"  # warnings filed there
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/v4"
+    with pytest.raises(requests.ConnectionError) as caught:
+        _get(tmp_path, url, "refused")
+    assert f"HTTPConnectionPool(host='127.0.0.1', port={port})" in str(caught.value)
+    assert "<urllib3.connection.HTTPConnection object" in str(caught.value)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_a_call_responses_answers_is_not_recorded_by_either_path(tmp_path: Path) -> None:
+    """`responses` patches `HTTPAdapter.send`: its answer never reaches vcrpy, so vcrpy's
+    path records nothing; the adapter's `super().send` reached it and recorded the mock."""
+    responses = pytest.importorskip("responses")
+    base_url = "http://127.0.0.1:9/v4"
+
+    def mocked(client: SessionsClient) -> Any:
+        with responses.RequestsMock() as mock:
+            mock.add(responses.GET, base_url + "/sessions/x", json={"id": "x"})
+            return client.get(id="x")
+
+    for direct in (False, True):
+        done = _record(tmp_path / f"{direct}.yaml", "once", base_url, direct, [mocked])
+        assert done["seen"][0][:2] == ("ok", 200)
+        assert done["result"] == ("none", 0)
+        assert done["file"] is None

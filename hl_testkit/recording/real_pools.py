@@ -23,6 +23,7 @@ path.
 
 from __future__ import annotations
 
+import sys
 import types
 from collections.abc import Iterator
 from typing import Any
@@ -46,14 +47,29 @@ def pool_classes(by_scheme: dict[str, type]) -> dict[str, type] | None:
     triples = vcr_cassette.reset_triples()
     # The objects themselves (hashed by identity): no id reused.
     key = (*triples, *by_scheme.items())
-    if key not in _built:
+    built = _built.get(key)
+    if built is None or not current(built):  # e.g. a method wrapped since it was built
         if len(_built) > 8:  # reimports in a long in-process session: forget the stale
             _built.clear()
         built = _build(triples, by_scheme)
         if built is None:
+            _built.pop(key, None)
             return None
         _built[key] = built
-    return _built[key]
+    return built
+
+
+def current(classes: dict[str, type]) -> bool:
+    """Are the methods copied into these pools' connection classes still what their
+    classes hold? Not if a test or a library wrapped or replaced one since (its
+    wrapper would be skipped): cheap enough to ask before every request."""
+    for pool in classes.values():
+        connection: Any = pool.ConnectionCls  # type: ignore[attr-defined]
+        base = connection.__mro__[1]
+        for name, source in connection.copied:
+            if getattr(base, name, None) is not source:
+                return False
+    return True
 
 
 def _build(
@@ -71,31 +87,51 @@ def _build(
         real = _real_connection(connection, pinned) if isinstance(connection, type) else None
         if real is None:
             return None
-        name = f"Real{pool.__name__}"
-        out[scheme] = type(name, (pool,), {"ConnectionCls": real, "__module__": __name__})
+        out[scheme] = type(pool.__name__, (pool,), {"ConnectionCls": real, **_named_as(pool)})
     return out
+
+
+def _named_as(cls: type) -> dict[str, str]:
+    """A subclass's names as its base's: errors and reprs read as urllib3's own."""
+    return {"__module__": cls.__module__, "__qualname__": cls.__qualname__}
 
 
 def _real_connection(cls: type, pinned: dict[int, dict[str, Any]]) -> type | None:
     """A subclass of `cls` whose methods read the pinned names as they were."""
     methods: dict[str, Any] = {}
     seen: set[str] = set()
-    for klass in cls.__mro__:
+    for klass in cls.__mro__[:-1]:  # (not `object`'s slots)
         for name, value in vars(klass).items():
             if name in seen:
                 continue  # overridden lower in the MRO: that one is what runs
             seen.add(name)
-            function = value if isinstance(value, types.FunctionType) else None
+            if not _plain(value):
+                return None  # a wrapper: what it calls is not known to read as it was
             code = _code_of(value)
             if code is None:
                 continue
             names = pinned.get(id(_globals_of(value)), {})
             if not names or not (_names_in(code) & names.keys()):
                 continue
-            if function is None:  # a property or classmethod naming one: not handled
+            if not isinstance(value, types.FunctionType):  # a property or classmethod
                 return None
-            methods[name] = _reading(function, names)
-    return type(f"Real{cls.__name__}", (cls,), {**methods, "__module__": __name__})
+            methods[name] = _reading(value, names)
+    copied = tuple((name, getattr(cls, name)) for name in methods)
+    return type(cls.__name__, (cls,), {**methods, "copied": copied, **_named_as(cls)})
+
+
+def _plain(value: Any) -> bool:
+    """Is a class attribute data or a method as its module defined it (not a wrapper
+    someone set, e.g. with `functools.wraps` or a callable object)?"""
+    if isinstance(value, (staticmethod, classmethod)):
+        value = value.__func__
+    elif isinstance(value, property):
+        return all(_plain(part) for part in (value.fget, value.fset, value.fdel) if part)
+    if isinstance(value, types.FunctionType):
+        module = sys.modules.get(value.__module__)
+        own = module is not None and value.__globals__ is vars(module)
+        return own and not hasattr(value, "__wrapped__")
+    return not callable(value) or isinstance(value, type)
 
 
 def _code_of(value: Any) -> types.CodeType | None:
@@ -128,7 +164,9 @@ class _PinnedNames(dict[str, Any]):
 
     def __init__(self, module: dict[str, Any], pinned: dict[str, Any]) -> None:
         super().__init__(pinned)
-        self["__builtins__"] = module.get("__builtins__", __builtins__)
+        for name in ("__builtins__", "__name__", "__package__", "__spec__", "__file__"):
+            if name in module:  # e.g. warnings are filed under the module's name
+                self[name] = module[name]
         self.module = module
 
     def __missing__(self, name: str) -> Any:

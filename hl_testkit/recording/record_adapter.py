@@ -50,7 +50,7 @@ from urllib3.exceptions import ProtocolError, ReadTimeoutError
 
 from hl_testkit.cassettes import canonical, matching
 from hl_testkit.cassettes.model import Headers
-from hl_testkit.recording import real_pools, vcr_cassette
+from hl_testkit.recording import real_pools, requests_replay, vcr_cassette
 from hl_testkit.recording.recorded_response import build_response
 from hl_testkit.recording.recorder import Recording
 
@@ -75,6 +75,10 @@ class RecordAdapter(HTTPAdapter):
         if classes is not None:
             manager.pool_classes_by_scheme = classes
 
+    def _renew_pools(self) -> None:
+        self.poolmanager.clear()
+        self.init_poolmanager(self._pool_connections, self._pool_maxsize, block=self._pool_block)  # type: ignore[attr-defined]
+
     def send(
         self,
         request: requests.PreparedRequest,
@@ -86,8 +90,12 @@ class RecordAdapter(HTTPAdapter):
     ) -> requests.Response:
         body = request.body
         # No proxies (the usual case): `select_proxy` would parse the URL to find none.
-        if (proxies and select_proxy(request.url or "", proxies)) or not isinstance(
-            body, bytes | str | None
+        # `HTTPAdapter.send` patched by another tool (`responses`): it answers, not the
+        # network, and vcrpy's path records nothing of it; nor may `super().send` here.
+        if (
+            (proxies and select_proxy(request.url or "", proxies))
+            or not isinstance(body, bytes | str | None)
+            or not requests_replay.genuine(vars(HTTPAdapter)["send"])
         ):
             return self.fallback.send(request, stream, timeout, verify, cert, proxies)
         recording = self.recording
@@ -105,6 +113,8 @@ class RecordAdapter(HTTPAdapter):
                 return build_response(request, interaction.response, self)
             if recording.record_mode == "once" and recording.holds_own:
                 raise recording.miss(key)  # vcrpy's write protection
+        if self.real_pools and not real_pools.current(self.poolmanager.pool_classes_by_scheme):
+            self._renew_pools()  # a method they copied was wrapped since: honour the wrapper
         if self.real_pools:
             response = super().send(request, True, timeout, verify, cert, proxies)
         else:

@@ -73,7 +73,8 @@ _active: list[_Active | None] = []
 _original: Any = None
 
 
-def _genuine(send: Any) -> bool:
+def genuine(send: Any) -> bool:
+    """Is `send` requests' own `HTTPAdapter.send` (not one `responses` or we patched in)?"""
     return (
         getattr(send, "__module__", None) == "requests.adapters"
         and getattr(send, "__qualname__", None) == "HTTPAdapter.send"
@@ -101,7 +102,7 @@ def answering(recording: Recording) -> Iterator[bool]:
     with _lock:
         current = HTTPAdapter.__dict__.get("send")
         base = direct_base(recording.base_url)
-        if enabled and base is not None and (current is _send or _genuine(current)):
+        if enabled and base is not None and (current is _send or genuine(current)):
             if current is not _send:
                 _original = current
                 HTTPAdapter.send = _send  # type: ignore[method-assign]
