@@ -107,11 +107,11 @@ def _real_connection(cls: type, pinned: dict[int, dict[str, Any]]) -> type | Non
             seen.add(name)
             if not _plain(value):
                 return None  # a wrapper: what it calls is not known to read as it was
-            code = _code_of(value)
-            if code is None:
+            function = _function_of(value)
+            if function is None:
                 continue
-            names = pinned.get(id(_globals_of(value)), {})
-            if not names or not (_names_in(code) & names.keys()):
+            names = pinned.get(id(function.__globals__), {})
+            if not names or not (_names_in(function.__code__) & names.keys()):
                 continue
             if not isinstance(value, types.FunctionType):  # a property or classmethod
                 return None
@@ -134,17 +134,12 @@ def _plain(value: Any) -> bool:
     return not callable(value) or isinstance(value, type)
 
 
-def _code_of(value: Any) -> types.CodeType | None:
+def _function_of(value: Any) -> types.FunctionType | None:
+    """The function a class attribute runs: itself, a static or class method's, a
+    property's getter."""
     for part in (value, getattr(value, "__func__", None), getattr(value, "fget", None)):
         if isinstance(part, types.FunctionType):
-            return part.__code__
-    return None
-
-
-def _globals_of(value: Any) -> dict[str, Any] | None:
-    for part in (value, getattr(value, "__func__", None), getattr(value, "fget", None)):
-        if isinstance(part, types.FunctionType):
-            return part.__globals__
+            return part
     return None
 
 
